@@ -1,0 +1,3 @@
+from smallcrm.cli.main import run
+
+run()

@@ -1,0 +1,196 @@
+"""The plain records services return. Field names are the JSON names of CLI.md.
+
+Frozen dataclasses, never ORM rows: a front end cannot lazy-load or keep a session alive.
+Datetimes are timezone-aware (UTC); money is in minor units (`value_minor`) and major units
+(`value`) beside its `currency`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    name: str
+    email: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    id: int
+    name: str
+    domain: str | None
+    industry: str | None
+    city: str | None
+    country: str | None
+    territory: str | None
+    relationship: str | None
+    phone: str | None
+    note: str | None
+    owner_id: int | None
+    owner: str | None
+    tags: list[str]
+    extra: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    company_id: int | None
+    company: str | None
+    title: str | None
+    stage: str | None
+    owner_id: int | None
+    owner: str | None
+    tags: list[str]
+    note: str | None
+    consent: bool
+    do_not_contact: bool
+    extra: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    id: int
+    pipeline_id: int
+    pipeline: str
+    name: str
+    position: int
+    probability: int
+    stale_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    id: int
+    title: str
+    contact_id: int | None
+    contact: str | None
+    company_id: int | None
+    company: str | None
+    pipeline_id: int
+    pipeline: str
+    stage_id: int
+    stage: str
+    status: str
+    value: int | float
+    value_minor: int
+    currency: str
+    probability: int
+    expected_close: date | None
+    owner_id: int | None
+    owner: str | None
+    lost_reason: str | None
+    stage_entered_at: datetime
+    days_in_stage: int
+    stale: bool
+    close_passed: bool
+    tags: list[str]
+    extra: dict[str, Any]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    id: int
+    kind: str
+    direction: str | None
+    summary: str
+    body: str | None
+    occurred_at: datetime
+    duration_min: int | None
+    contact_id: int | None
+    contact: str | None
+    company_id: int | None
+    company: str | None
+    lead_id: int | None
+    lead: str | None
+    user_id: int | None
+    user: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp:
+    id: int
+    title: str
+    due_at: datetime
+    status: str
+    contact_id: int | None
+    contact: str | None
+    company_id: int | None
+    company: str | None
+    lead_id: int | None
+    lead: str | None
+    owner_id: int | None
+    owner: str | None
+    owner_email: str | None
+    overdue: bool
+    reminded_at: datetime | None
+    done_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    id: int
+    lead_id: int
+    event: str
+    from_stage: str | None
+    to_stage: str | None
+    changed_at: datetime
+    user: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    type: str
+    summary: str
+    detail: str | None = None
+    user: str | None = None
+    contact_id: int | None = None
+    company_id: int | None = None
+    lead_id: int | None = None
+    activity_id: int | None = None
+    followup_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    kind: str
+    id: int
+    title: str
+    detail: str | None
+    contact_id: int | None
+    contact: str | None
+    company_id: int | None
+    company: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    owner: str | None
+    overdue: list[FollowUp] = field(default_factory=list)
+    due_today: list[FollowUp] = field(default_factory=list)
+    stale_leads: list[Lead] = field(default_factory=list)
+    closing_this_week: list[Lead] = field(default_factory=list)
