@@ -12,7 +12,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from smallcrm.errors import DatabaseError
-from smallcrm.store.engine import BEGIN_OPTION, make_engine, prepare_sqlite_file, redact, sqlite_path
+from smallcrm.store.engine import (
+    BEGIN_OPTION,
+    make_engine,
+    prepare_sqlite_file,
+    redact,
+    sqlite_path,
+)
 from smallcrm.store.migrations import HEAD, REVISIONS
 
 
