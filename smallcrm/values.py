@@ -61,7 +61,6 @@ RELATIONSHIP_TYPES: tuple[str, ...] = (
 )
 ACTIVITY_KINDS: tuple[str, ...] = ("call", "email", "meeting", "note", "visit", "sms", "other")
 
-# Patterns are plain strings: re compiles and caches them on first use, keeping import fast.
 # Longest input any parser looks at; longer text is rejected before any work is done.
 _MAX_INPUT = 200
 
@@ -196,6 +195,7 @@ _UNITS = {
 _UNIT_RE = "|".join(sorted(_UNITS, key=len, reverse=True))
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
+# Patterns are plain strings: re compiles and caches them on first use, keeping import fast.
 _ISO = (
     r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
     r"(?:[t ](?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,6}))?)?"
