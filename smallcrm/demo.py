@@ -277,22 +277,18 @@ def _activities(
     for _ in range(1_000):
         contact = rng.choice(contacts)
         kind = rng.choices(kinds, weights)[0]
+        spoken = kind in ("call", "email")
+        timed = kind in ("call", "meeting")
         when = now - timedelta(days=rng.randint(0, 180), hours=rng.randint(0, 10))
         lead = rng.choice(leads_by_contact.get(contact.id, [None]))
         rows.append(
             Activity(
                 kind=kind,
-                direction=rng.choice(("inbound", "outbound"))
-                if kind in ("call", "email")
-                else None,
+                direction=rng.choice(("inbound", "outbound")) if spoken else None,
                 summary=rng.choice(ACTIVITY_TEMPLATES[kind]),
-                body="Notes: " + rng.choice(ACTIVITY_TEMPLATES["note"])
-                if rng.random() < 0.3
-                else None,
+                body=_maybe_note(rng),
                 occurred_at=when,
-                duration_min=rng.choice((5, 15, 30, 45, 60))
-                if kind in ("call", "meeting")
-                else None,
+                duration_min=rng.choice((5, 15, 30, 45, 60)) if timed else None,
                 contact_id=contact.id,
                 lead_id=lead.id if lead else None,
                 user_id=contact.owner_id or rng.choice(team).id,
@@ -300,6 +296,10 @@ def _activities(
             )
         )
     session.add_all(rows)
+
+
+def _maybe_note(rng: random.Random) -> str | None:
+    return "Notes: " + rng.choice(ACTIVITY_TEMPLATES["note"]) if rng.random() < 0.3 else None
 
 
 def _followups(
