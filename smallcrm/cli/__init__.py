@@ -1,0 +1,1 @@
+"""The command-line front end: a thin Typer layer over the service modules."""

@@ -1,0 +1,160 @@
+"""The installed entry point in real subprocesses: imports, pipes, file modes, start-up hygiene.
+
+Each test starts fresh interpreters, so import-time errors cannot hide behind an in-process
+CliRunner, and `sys.modules` shows exactly what a command loads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(sys.executable).parent / "smallcrm"
+
+# Modules the plain CLI must never load for --help / --version (the database stack, the TUI and
+# the parsers of phones, emails, dates, vCards and calendars).
+NOT_FOR_HELP = (
+    "sqlmodel", "sqlalchemy", "textual", "phonenumbers", "alembic", "email_validator",
+    "dateutil", "vobject", "icalendar",
+)  # fmt: skip
+NOT_FOR_LIST = ("textual", "phonenumbers", "alembic")
+
+PROBE = """
+import sys
+sys.argv = ["smallcrm", *sys.argv[1:]]
+import smallcrm.cli.main as main
+try:
+    main.run()
+except SystemExit as exit_:
+    code = exit_.code
+heavy = sorted(m for m in {heavy!r} if m in sys.modules)
+commands = sorted(m for m in sys.modules if m.startswith("smallcrm.cli.") and m not in (
+    "smallcrm.cli.main", "smallcrm.cli.context", "smallcrm.cli.options", "smallcrm.cli.output"))
+sys.stderr.write("\\nPROBE " + repr((code, heavy, commands)) + "\\n")
+"""
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    return env
+
+
+def _probe(*args: str, heavy: tuple[str, ...], env: dict[str, str] | None = None):
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=heavy), *args],
+        capture_output=True,
+        text=True,
+        env=env or _env(),
+        timeout=120,
+    )
+    marker = done.stderr.rsplit("PROBE ", 1)
+    assert len(marker) == 2, done.stderr
+    code, loaded, commands = eval(marker[1])  # our own repr() from above
+    return code, loaded, commands, done.stdout
+
+
+def test_help_and_version_load_no_heavy_module_and_no_command():
+    code, loaded, commands, out = _probe("--help", heavy=NOT_FOR_HELP)
+    assert code == 0 and "contact" in out and "followup" in out
+    assert loaded == [] and commands == []
+    code, loaded, commands, out = _probe("--version", heavy=NOT_FOR_HELP + ("rich",))
+    assert code == 0 and out.startswith("smallcrm ")
+    assert loaded == [] and commands == []
+
+
+def test_a_group_help_builds_only_that_group():
+    code, loaded, commands, out = _probe("contact", "list", "--help", heavy=NOT_FOR_HELP)
+    assert code == 0 and "--search" in out
+    assert loaded == [] and commands == ["smallcrm.cli.contact"]
+
+
+def test_contact_list_loads_no_tui_phone_or_migration_code(db_path):
+    env = _env(SMALLCRM_DB=str(db_path))
+    code, loaded, commands, out = _probe(
+        "contact", "list", "--format", "json", heavy=NOT_FOR_LIST + ("rich",), env=env
+    )
+    assert code == 0 and json.loads(out) == []
+    assert loaded == []  # not even rich: JSON needs no tables
+    code, loaded, _commands, _out = _probe("followup", "list", heavy=NOT_FOR_LIST, env=env)
+    assert code == 0 and loaded == []
+
+
+def test_installed_console_script_and_python_m(db_path):
+    assert SCRIPT.exists(), "the project is not installed in this venv"
+    env = _env(SMALLCRM_DB=str(db_path))
+    done = subprocess.run(
+        [str(SCRIPT), "contact", "add", "Ada Lovelace"], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0 and done.stdout.startswith("Created contact "), done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "smallcrm", "contact", "show", "nobody"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 1 and done.stderr == "error: no contact 'nobody'\n"
+    assert done.stdout == ""
+
+
+def test_output_piped_into_head_ends_quietly(db_path):
+    env = _env(SMALLCRM_DB=str(db_path))
+    big_note = "x" * 120_000  # one argument may hold 128 KiB; a pipe 64 KiB
+    subprocess.run(
+        [str(SCRIPT), "contact", "add", "Ada", "--note", big_note], check=True, env=env,
+        capture_output=True,
+    )  # fmt: skip
+    process = subprocess.Popen(
+        [str(SCRIPT), "contact", "list", "--format", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(10)
+    process.stdout.close()  # what `| head -c 10` does
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 0
+    assert stderr == b""
+
+
+def test_files_written_are_private(tmp_path):
+    target = tmp_path / "private" / "crm.db"
+    target.parent.mkdir()
+    env = _env(SMALLCRM_DB=str(target))
+    old = os.umask(0o022)
+    try:
+        done = subprocess.run(
+            [str(SCRIPT), "contact", "add", "Ada"], capture_output=True, text=True, env=env
+        )
+    finally:
+        os.umask(old)
+    assert done.returncode == 0, done.stderr
+    for path in target.parent.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+@pytest.mark.parametrize("args", [("--version",), ("--help",)])
+def test_python_dash_m(args):
+    done = subprocess.run(
+        [sys.executable, "-m", "smallcrm", *args], capture_output=True, text=True, env=_env()
+    )
+    assert done.returncode == 0 and done.stderr == ""
+
+
+def test_shell_completion():
+    def complete(words: str, cword: int) -> list[str]:
+        env = _env(_SMALLCRM_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(cword))
+        done = subprocess.run([str(SCRIPT)], capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    assert complete("smallcrm co", 1) == ["contact", "company"]
+    assert complete("smallcrm contact l", 2) == ["list"]
+    assert complete("smallcrm followup list --due o", 4) == ["overdue"]
