@@ -1,0 +1,1 @@
+"""One modal per file: forms, confirmations, small prompts, search and help."""

@@ -1,0 +1,1 @@
+"""One screen per file: board, contacts, customer, lead and agenda."""
