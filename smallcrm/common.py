@@ -19,7 +19,17 @@ def clean_name(name: str | None, what: str) -> str:
         raise Invalid(f"{what} name is longer than {MAX_NAME} characters")
     if "\x00" in name:
         raise Invalid(f"{what} name contains a NUL character")
+    _check_encodable(name, f"{what} name")
     return name
+
+
+def _check_encodable(value: str, what: str) -> None:
+    """Undecodable bytes (a lone surrogate, as from a mis-encoded argv) cannot be stored."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid(f"{what} holds bytes that are not valid UTF-8 text") from None
 
 
 def clean_text(value: str | None, what: str) -> str | None:
@@ -30,6 +40,7 @@ def clean_text(value: str | None, what: str) -> str | None:
         raise Invalid(f"{what} is longer than {MAX_TEXT:,} characters")
     if "\x00" in value:
         raise Invalid(f"{what} contains a NUL character")
+    _check_encodable(value, what)
     return value
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from smallcrm import records, refs
+from smallcrm import history, records, refs
 from smallcrm.activities import for_company_clause
 from smallcrm.store import Db
 from smallcrm.store.tables import Activity, Contact, FollowUp, Lead, Stage, StageChange, User
@@ -20,30 +20,44 @@ EVENT_WORDS = {
 }
 
 
-def timeline(db: Db, ref: str, *, limit: int | None = None) -> list[records.TimelineEntry]:
-    """Everything that happened with a contact or a company (and its contacts), newest first."""
+def timeline(
+    db: Db, ref: str, *, limit: int | None = None, offset: int = 0
+) -> list[records.TimelineEntry]:
+    """Everything that happened with a contact or a company (and its contacts), newest first.
+
+    `limit`/`offset` page through it; only the activities a page needs are read."""
+    first = None if limit is None else offset + limit
     with db.read() as session:
         customer = refs.customer(session, ref)
         if isinstance(customer, Contact):
-            entries = _for_contact(session, customer.id)
+            entries = _for_contact(session, customer.id, first)
         else:
-            entries = _for_company(session, customer.id)
+            entries = _for_company(session, customer.id, first)
+        entries += history.timeline_edits(session, _kind(customer), customer.id)  # type "edit"
     entries.sort(key=lambda e: (e.at, e.type), reverse=True)
-    return entries[:limit] if limit is not None else entries
+    return entries[offset:first]
 
 
-def _for_contact(session: Session, contact_id: int) -> list[records.TimelineEntry]:
+def _kind(customer: Contact | object) -> str:
+    return "contact" if isinstance(customer, Contact) else "company"
+
+
+def _for_contact(
+    session: Session, contact_id: int, first: int | None = None
+) -> list[records.TimelineEntry]:
     return (
-        _activities(session, Activity.contact_id == contact_id)
+        _activities(session, Activity.contact_id == contact_id, first)
         + _followups(session, FollowUp.contact_id == contact_id)
         + _lead_events(session, Lead.contact_id == contact_id)
     )
 
 
-def _for_company(session: Session, company_id: int) -> list[records.TimelineEntry]:
+def _for_company(
+    session: Session, company_id: int, first: int | None = None
+) -> list[records.TimelineEntry]:
     contact_ids = select(Contact.id).where(Contact.company_id == company_id)
     return (
-        _activities(session, for_company_clause(company_id))
+        _activities(session, for_company_clause(company_id), first)
         + _followups(
             session,
             or_(FollowUp.company_id == company_id, col(FollowUp.contact_id).in_(contact_ids)),
@@ -54,10 +68,13 @@ def _for_company(session: Session, company_id: int) -> list[records.TimelineEntr
     )
 
 
-def _activities(session: Session, where) -> list[records.TimelineEntry]:  # type: ignore[no-untyped-def]
-    rows = session.exec(
-        select(Activity, User.name).outerjoin(User, User.id == Activity.user_id).where(where)
-    )
+def _activities(session: Session, where, first: int | None = None) -> list[records.TimelineEntry]:  # type: ignore[no-untyped-def]
+    query = select(Activity, User.name).outerjoin(User, User.id == Activity.user_id).where(where)
+    if first is not None:  # the newest `first` in the order timeline() sorts them
+        query = query.order_by(
+            col(Activity.occurred_at).desc(), col(Activity.kind).desc(), col(Activity.id).desc()
+        ).limit(first)
+    rows = session.exec(query)
     return [
         records.TimelineEntry(
             at=a.occurred_at,

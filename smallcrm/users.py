@@ -8,8 +8,12 @@ from sqlmodel import Session, select
 from smallcrm import records, settings
 from smallcrm.errors import Duplicate, Invalid, NotFound
 from smallcrm.store import Db
+from smallcrm.store import history as _history
 from smallcrm.store.tables import User, now_utc
 from smallcrm.values import validate_email
+
+# Every recorded change names its author: who "I" am is settled here, not in the store.
+_history.user_source = settings.current_login
 
 
 def to_record(row: User) -> records.User:
@@ -18,7 +22,7 @@ def to_record(row: User) -> records.User:
 
 def _by_identity(session: Session, who: str) -> User | None:
     who = who.strip()
-    if who.isdigit():
+    if who.isascii() and who.isdigit() and len(who) < 19:
         found = session.get(User, int(who))
         if found:
             return found

@@ -11,11 +11,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from smallcrm.errors import DatabaseError
+from smallcrm.errors import DatabaseError, Invalid
+from smallcrm.store import history  # registers the change listeners
 from smallcrm.store.engine import (
-    BEGIN_OPTION,
     make_engine,
     prepare_sqlite_file,
+    reader_options,
     redact,
     sqlite_path,
 )
@@ -28,7 +29,7 @@ class Db:
     def __init__(self, target: str, engine: Engine) -> None:
         self.target = target
         self.engine = engine
-        self._reader = engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
+        self._reader = engine.execution_options(**reader_options(engine))
 
     @property
     def dialect(self) -> str:
@@ -45,6 +46,7 @@ class Db:
     def write(self) -> Iterator[Session]:
         """A write transaction (BEGIN IMMEDIATE on SQLite), committed when the block ends."""
         with _translated_errors(self), Session(self.engine, expire_on_commit=False) as session:
+            history.enable(session)  # every change made here is recorded (store/history.py)
             with session.begin():
                 yield session
 
@@ -73,13 +75,15 @@ def _translated_errors(db: Db) -> Iterator[None]:
         if isinstance(error, sa_exc.IntegrityError):
             raise
         raise DatabaseError(_describe(db, error)) from None
+    except UnicodeEncodeError:  # a lone surrogate (undecodable bytes) reached the driver
+        raise Invalid("cannot store text holding bytes that are not valid UTF-8") from None
 
 
 def _describe(db: Db, error: sa_exc.DBAPIError) -> str:
     reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
     if "file is not a database" in reason:
         return f"{db.display_name()} is not a smallcrm database"
-    if "locked" in reason or "busy" in reason:
+    if "locked" in reason or "busy" in reason or "lock timeout" in reason:
         return f"database {db.display_name()} is busy (locked by another program); try again"
     return f"database {db.display_name()}: {reason}"
 
@@ -97,6 +101,7 @@ def open_db(target: str, *, upgrade: bool = True) -> Db:
     try:
         revision = db.revision()
         if revision == HEAD:
+            _ensure_wal(db)
             return db
         if revision is not None and revision not in REVISIONS:
             raise DatabaseError(
@@ -104,12 +109,19 @@ def open_db(target: str, *, upgrade: bool = True) -> Db:
                 f"(schema {revision}); upgrade smallcrm to use it"
             )
         if revision is None and _has_foreign_tables(db):
-            raise DatabaseError(f"{db.display_name()} is not a smallcrm database")
+            # Another process may have created the schema since we looked.
+            revision = db.revision()
+            if revision is None:
+                raise DatabaseError(f"{db.display_name()} is not a smallcrm database")
+            if revision == HEAD:
+                _ensure_wal(db)
+                return db
         if revision is not None and not upgrade:
             raise DatabaseError(
                 f"database {db.display_name()} has schema {revision}; run `smallcrm db migrate`"
             )
         migrate(db)
+        _ensure_wal(db)
         return db
     except BaseException:
         db.dispose()
@@ -123,9 +135,30 @@ def upgrade_db(target: str) -> tuple[str | None, str]:
         prepare_sqlite_file(path)
     db = Db(target, make_engine(target))
     try:
-        return migrate(db)
+        result = migrate(db)
+        _ensure_wal(db)
+        return result
     finally:
         db.dispose()
+
+
+def _ensure_wal(db: Db) -> None:
+    """Put a SQLite file that proved to be ours in WAL mode (new files start in it; an old or
+    restored one may not be). Runs outside any transaction, as SQLite requires."""
+    if db.dialect != "sqlite":
+        return
+    import sqlite3
+
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+    except sqlite3.Error as error:
+        raise DatabaseError(f"database {db.display_name()}: cannot use WAL mode: {error}") from None
+    finally:
+        raw.close()
 
 
 def migrate(db: Db) -> tuple[str | None, str]:
@@ -160,6 +193,6 @@ def _current_revision(conn) -> str | None:  # type: ignore[no-untyped-def]
 def _has_foreign_tables(db: Db) -> bool:
     from sqlalchemy import inspect
 
-    with db.engine.connect() as conn:
+    with db._reader.connect() as conn:
         names = set(inspect(conn).get_table_names())
     return bool(names - {"alembic_version"})

@@ -4,6 +4,14 @@ Everything dialect-specific about connections lives here: SQLite gets WAL, forei
 timeout, synchronous=NORMAL and a `BEGIN IMMEDIATE` for every write transaction (pysqlite's own
 implicit BEGIN is turned off, since a deferred BEGIN loses writes to "database is locked" when
 several processes read-then-write).
+
+PostgreSQL gets the same guarantee: every write transaction first takes one transaction-level
+advisory lock, so writers queue exactly as they do behind SQLite's write lock, and the
+read-then-write steps of the services (unique checks, find-or-create, version checks) see every
+commit made before them. A team of reps writes a few rows a minute; serialising writers costs
+nothing there and removes every race between check and insert. Readers take no lock and see one
+consistent snapshot (REPEATABLE READ). Lock waits give up after the same 15 s as SQLite's busy
+timeout, with the same "busy" message.
 """
 
 from __future__ import annotations
@@ -12,13 +20,19 @@ import os
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from smallcrm.errors import DatabaseError
 
 BUSY_TIMEOUT_S = 15
+CONNECT_TIMEOUT_S = 10
 BEGIN_OPTION = "smallcrm_begin"
+# pg_advisory_xact_lock key of the writers' lock: "smallcrm" as a 64-bit integer. Advisory locks
+# are per database, so two team databases on one server never wait for each other.
+WRITE_LOCK_KEY = 0x736D616C6C63726D
+# URL schemes people type for PostgreSQL; all of them mean the psycopg 3 driver.
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://", "postgresql+psycopg://")
 
 
 def is_url(target: str) -> bool:
@@ -29,7 +43,10 @@ def sqlite_path(target: str) -> Path | None:
     """The file behind a SQLite target, or None for a server database."""
     if not is_url(target):
         return Path(target).expanduser()
-    url = make_url(target)
+    try:
+        url = make_url(normalize_url(target))
+    except ArgumentError:
+        return None
     if url.get_backend_name() != "sqlite":
         return None
     return Path(url.database).expanduser() if url.database else None
@@ -49,18 +66,61 @@ def prepare_sqlite_file(path: Path) -> bool:
     return True
 
 
+def normalize_url(target: str) -> str:
+    """`postgres://` and `postgresql://` mean psycopg 3 (the driver smallcrm ships with)."""
+    for scheme in _POSTGRES_SCHEMES:
+        if target.startswith(scheme):
+            return "postgresql+psycopg://" + target[len(scheme) :]
+    return target
+
+
 def make_engine(target: str) -> Engine:
     path = sqlite_path(target)
     if path is not None:
         return _sqlite_engine(path)
     try:
-        url = make_url(target)
+        url = make_url(normalize_url(target))
     except ArgumentError:
         raise DatabaseError(f"cannot read database URL {redact(target)!r}") from None
     try:
-        return create_engine(url, pool_pre_ping=True, future=True)
+        if url.get_backend_name() == "postgresql":
+            return _postgres_engine(url)
+        return create_engine(url, pool_pre_ping=True)
     except Exception as exc:  # unknown driver names and the like
         raise DatabaseError(f"cannot use database {redact(target)}: {exc}") from None
+
+
+def reader_options(engine: Engine) -> dict[str, str]:
+    """Execution options of read-only units of work: no write lock, one snapshot."""
+    options = {BEGIN_OPTION: "DEFERRED"}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    return options
+
+
+def _postgres_engine(url: URL) -> Engine:
+    engine = create_engine(
+        url,
+        pool_pre_ping=True,
+        # A rep's process uses one connection at a time; keep few open on a shared server.
+        pool_size=2,
+        max_overflow=3,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "smallcrm"},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = '{BUSY_TIMEOUT_S}s'")
+            cursor.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.commit()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+        if connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE") == "IMMEDIATE":
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+    return engine
 
 
 def _sqlite_engine(path: Path) -> Engine:
@@ -74,7 +134,10 @@ def _sqlite_engine(path: Path) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # A new (empty) file starts in WAL. An existing one is switched by open_db only once
+        # it is known to be ours: switching rewrites the header of a file we may refuse.
+        if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+            cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -82,9 +145,34 @@ def _sqlite_engine(path: Path) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection) -> None:  # type: ignore[no-untyped-def]
         mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        _begin_with_retry(connection, mode)
 
     return engine
+
+
+# A write waits up to BUSY_TIMEOUT_S inside SQLite (busy_timeout) for the write lock; a BEGIN
+# that still finds the database locked is tried again until WRITE_RETRY_S have passed in all.
+WRITE_RETRY_S = 30
+
+
+def _begin_with_retry(connection, mode: str) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    deadline = time.monotonic() + WRITE_RETRY_S
+    delay = 0.05
+    while True:
+        try:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+            return
+        except OperationalError as error:
+            reason = str(error.orig)
+            busy = "locked" in reason or "busy" in reason
+            if not busy or time.monotonic() + delay >= deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 def redact(url: str) -> str:
@@ -92,6 +180,6 @@ def redact(url: str) -> str:
     if not is_url(url):
         return url
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        return make_url(normalize_url(url)).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unreadable URL>"

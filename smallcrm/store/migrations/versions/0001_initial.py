@@ -218,6 +218,9 @@ def _seed_default_pipeline() -> None:
             for i, (name, p, d) in enumerate(DEFAULT_STAGES, start=1)
         ],
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # The pipeline's id was given explicitly; move its sequence past it.
+        op.execute("SELECT setval(pg_get_serial_sequence('pipeline', 'id'), 1)")
 
 
 def downgrade() -> None:
