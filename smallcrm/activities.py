@@ -126,7 +126,7 @@ def get(db: Db, activity_id: int | str) -> records.Activity:
 
 def _id(value: int | str) -> int:
     text = str(value).strip().lstrip("#")
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit() and len(text) < 19):
         raise NotFound(f"no activity '{value}'")
     return int(text)
 
@@ -176,3 +176,19 @@ def delete(db: Db, activity_id: int | str) -> records.Activity:
         search_index.remove(session, "activity", [record.id])
         session.delete(session.get(Activity, record.id))
         return record
+
+
+def last_activity_by_contact(db: Db, contact_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each of these contacts last had an activity (contacts with none are left out)."""
+    from sqlalchemy import func
+
+    ids = sorted({int(i) for i in contact_ids})
+    if not ids:
+        return {}
+    with db.read() as session:
+        rows = session.exec(
+            select(Activity.contact_id, func.max(Activity.occurred_at))
+            .where(col(Activity.contact_id).in_(ids))
+            .group_by(Activity.contact_id)
+        ).all()
+    return {contact_id: when for contact_id, when in rows if when is not None}

@@ -42,6 +42,13 @@ def _check_unique(session: Session, name: str, domain: str | None, except_id: in
     if except_id is not None:
         query = query.where(Company.id != except_id)
     same = session.exec(query).first()
+    if same is None and not name.isascii():
+        # SQLite's lower() folds ASCII letters only: "école" and "ÉCOLE" are compared here.
+        same_length = select(Company.id, Company.name).where(func.length(Company.name) == len(name))
+        if except_id is not None:
+            same_length = same_length.where(Company.id != except_id)
+        wanted = name.casefold()
+        same = next((r for r in session.exec(same_length) if r[1].casefold() == wanted), None)
     if same:
         raise Duplicate(f"company '{same[1]}' already exists (id {same[0]})")
     if domain:

@@ -174,8 +174,17 @@ def list_contacts(
     with db.read() as session:
         query = _base_query()
         if search and search.strip():
-            hits = [i for _, i in search_index.matching(session, search, ["contact"])]
-            if not hits:
+            if order == "newest" and limit is not None and not (tag or company or stage or owner):
+                # The index pages itself in this order: no need to collect every hit first.
+                ids = search_index.newest_matching(
+                    session, search, "contact", limit=limit, offset=offset
+                )
+                if not ids:
+                    return []
+                page = query.where(col(Contact.id).in_(ids)).order_by(col(Contact.id).desc())
+                return _records(session, session.exec(page).all())
+            hits = search_index.matching_ids(session, search, "contact")
+            if hits is None:
                 return []
             query = query.where(col(Contact.id).in_(hits))
         if tag:
@@ -195,8 +204,10 @@ _ORDER = {
     "name": (func.lower(Contact.name), Contact.id),
     "id": (Contact.id,),
     "recent": (col(Contact.updated_at).desc(), col(Contact.id).desc()),
-    "company": (func.lower(Company.name), func.lower(Contact.name)),
-    "stage": (Contact.stage, func.lower(Contact.name)),
+    "newest": (col(Contact.id).desc(),),
+    # NULLS LAST spelled out: SQLite puts NULLs first and PostgreSQL last by default.
+    "company": (func.lower(Company.name).nulls_last(), func.lower(Contact.name), Contact.id),
+    "stage": (col(Contact.stage).nulls_last(), func.lower(Contact.name), Contact.id),
 }
 
 
@@ -237,8 +248,11 @@ def _apply(session: Session, row: Contact, changes: dict[str, Any]) -> None:
         if key == "name":
             row.name = clean_name(value, "contact")
         elif key == "email":
-            row.email = _email(value)
-            _check_email_free(session, row.email, except_id=row.id)
+            # Check before assigning: the check's query would flush the new email first and
+            # hit the unique index (an IntegrityError instead of Duplicate).
+            email = _email(value)
+            _check_email_free(session, email, except_id=row.id)
+            row.email = email
         elif key == "phone":
             row.phone = _phone(value)
         elif key == "stage":

@@ -23,7 +23,8 @@ def resolve_pipeline(session: Session, ref: str | None) -> Pipeline:
     if not ref:
         return default_pipeline(session)
     ref = ref.strip()
-    row = session.get(Pipeline, int(ref)) if ref.isdigit() else None
+    is_id = ref.isascii() and ref.isdigit() and len(ref) < 19
+    row = session.get(Pipeline, int(ref)) if is_id else None
     row = (
         row
         or session.exec(
@@ -44,7 +45,7 @@ def stages_of(session: Session, pipeline_id: int) -> list[Stage]:
 
 
 def resolve_stage(session: Session, pipeline_id: int, name: str) -> Stage:
-    """A stage by name (case-insensitive) or position number within the pipeline."""
+    """A stage of the pipeline by name (case-insensitive)."""
     stages = stages_of(session, pipeline_id)
     wanted = (name or "").strip().casefold()
     for stage in stages:

@@ -15,7 +15,7 @@ Row = TypeVar("Row", bound=SQLModel)
 
 def _as_id(ref: str) -> int | None:
     ref = ref.strip().lstrip("#")
-    return int(ref) if ref.isdigit() and len(ref) < 19 else None
+    return int(ref) if ref.isascii() and ref.isdigit() and len(ref) < 19 else None
 
 
 def _by_name(session: Session, table: type[Row], column: str, ref: str, what: str) -> Row:
@@ -24,8 +24,9 @@ def _by_name(session: Session, table: type[Row], column: str, ref: str, what: st
     rows = session.exec(
         select(table).where(func.lower(name_column) == func.lower(wanted)).limit(21)
     ).all()
-    if not rows and not wanted.isascii():
-        # SQLite's lower() folds ASCII letters only; compare same-length names in Python.
+    if not wanted.isascii():
+        # SQLite's lower() folds ASCII letters only, so it may have found some of the names
+        # that differ in case and missed others ("émile" vs "ÉMILE"): compare in Python.
         same_length = select(table).where(func.length(name_column) == len(wanted)).limit(5000)
         rows = [
             r
@@ -76,7 +77,7 @@ def lead(session: Session, ref: str) -> Lead:
 
 
 def followup(session: Session, ref: str | int) -> FollowUp:
-    ident = ref if isinstance(ref, int) else _as_id(_required(ref, "follow-up"))
+    ident = _as_id(str(ref)) if isinstance(ref, int) else _as_id(_required(ref, "follow-up"))
     row = session.get(FollowUp, ident) if ident is not None else None
     if row is None:
         raise NotFound(f"no follow-up '{ref}'")
