@@ -10,9 +10,16 @@ from smallcrm.store.tables import FollowUp, now_utc
 from smallcrm.values import local_zone
 
 
-def today(db: Db, *, owner: str | None = None, now: datetime | None = None) -> records.Agenda:
+def today(
+    db: Db,
+    *,
+    owner: str | None = None,
+    now: datetime | None = None,
+    stale_limit: int | None = None,
+) -> records.Agenda:
     """Overdue and due-today follow-ups, stale leads, and leads expected to close by Sunday
-    (a close date already passed included). `owner` narrows to one rep; None means all."""
+    (a close date already passed included). `owner` narrows to one rep; None means all.
+    `stale_limit` caps the stale leads listed (the longest-waiting first in each stage)."""
     now = now or now_utc()
     start, tomorrow = followups.day_bounds(now)
     local_today = now.astimezone(local_zone()).date()
@@ -30,7 +37,11 @@ def today(db: Db, *, owner: str | None = None, now: datetime | None = None) -> r
         due = followups.to_records(
             session.exec(query.order_by(FollowUp.due_at, FollowUp.id)).all(), now
         )
-    stale = leads.list_leads(db, owner=owner, stale=True, now=now) if owner_id != -1 else []
+    stale = (
+        leads.list_leads(db, owner=owner, stale=True, now=now, limit=stale_limit)
+        if owner_id != -1
+        else []
+    )
     closing = leads.list_leads(db, owner=owner, closing_by=end_of_week) if owner_id != -1 else []
     return records.Agenda(
         owner=owner_name,

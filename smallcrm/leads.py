@@ -459,7 +459,48 @@ def board(
             count, total = session.exec(
                 select(func.count(), func.coalesce(func.sum(Lead.value_minor), 0)).where(*where)
             ).one()
-            query = _base_query().where(*where).order_by(col(Lead.stage_entered_at), Lead.id)
-            cards = _records(session, session.exec(query.limit(per_stage)).all())
+            # Pick the page of ids first, then join: a stage of thousands of leads is not
+            # joined to contacts and companies just to keep the first few.
+            first = (
+                select(Lead.id)
+                .where(*where)
+                .order_by(col(Lead.stage_entered_at), Lead.id)
+                .limit(per_stage)
+            )
+            query = (
+                _base_query()
+                .where(col(Lead.id).in_(first))
+                .order_by(col(Lead.stage_entered_at), Lead.id)
+            )
+            cards = _records(session, session.exec(query).all())
             columns.append(BoardColumn(pipeline.to_record(stage, pipe), count, total, cards))
         return columns
+
+
+def history(db: Db, ref: str) -> list[records.StageChange]:
+    """A lead's stage changes (created, moved, won, lost, reopened), newest first."""
+    from sqlalchemy.orm import aliased
+
+    before, after = aliased(Stage), aliased(Stage)
+    with db.read() as session:
+        row = refs.lead(session, str(ref))
+        rows = session.exec(
+            select(StageChange, before.name, after.name, User.name)
+            .outerjoin(before, before.id == StageChange.from_stage_id)
+            .outerjoin(after, after.id == StageChange.to_stage_id)
+            .outerjoin(User, User.id == StageChange.user_id)
+            .where(StageChange.lead_id == row.id)
+            .order_by(col(StageChange.changed_at).desc(), col(StageChange.id).desc())
+        ).all()
+    return [
+        records.StageChange(
+            id=change.id,
+            lead_id=change.lead_id,
+            event=change.event,
+            from_stage=from_name,
+            to_stage=to_name,
+            changed_at=change.changed_at,
+            user=user,
+        )
+        for change, from_name, to_name, user in rows
+    ]

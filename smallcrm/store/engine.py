@@ -110,9 +110,9 @@ def _postgres_engine(url: URL) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Give up waiting for a lock (the writers' lock, a row lock) as SQLite's busy timeout does.
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f"SET lock_timeout = '{BUSY_TIMEOUT_S}s'")
-            cursor.execute("SET TIME ZONE 'UTC'")
         dbapi_connection.commit()
 
     @event.listens_for(engine, "begin")

@@ -406,6 +406,17 @@ def ranges(ids: Iterable[int]) -> list[list[int]]:
     return result
 
 
+def _merged(spans: Iterable[Sequence[int]]) -> list[list[int]]:
+    """Spans [[first, last], ...] sorted, with overlapping and adjacent ones joined."""
+    result: list[list[int]] = []
+    for first, last in sorted((int(a), int(b)) for a, b in spans):
+        if result and first <= result[-1][1] + 1:
+            result[-1][1] = max(result[-1][1], last)
+        else:
+            result.append([first, last])
+    return result
+
+
 def expand(spans: Iterable[Sequence[int]]) -> Iterator[int]:
     for first, last in spans:
         yield from range(int(first), int(last) + 1)
@@ -422,35 +433,40 @@ def record_bulk(session: Session, kind: str, ids: Iterable[int], action: str = "
         return  # links come and go with the rows they link
     if kind not in TABLES:
         return  # users, tags, stages: not part of the history
-    id_list = sorted({int(i) for i in ids})
-    if not id_list or session.info.get(ENABLED) is False:
+    if isinstance(ids, range) and ids.step == 1:  # an import's ids: no need to list them
+        id_list = ids
+        spans = [[ids.start, ids.stop - 1]] if len(ids) else []
+    else:
+        id_list = sorted({int(i) for i in ids})
+        spans = ranges(id_list)
+    if not spans or session.info.get(ENABLED) is False:
         return
     if _ACTION not in session.info and _CHANGESET not in session.info:
         set_action(session, "import")
     conn = session.connection()
     if action == "insert":
         # One row per kind and transaction, however many batches the import writes.
-        bulk: dict[str, tuple[int, list[int]]] = session.info.setdefault(_BULK, {})
+        bulk: dict[str, tuple[int, list[list[int]]]] = session.info.setdefault(_BULK, {})
         if kind in bulk:
             change_id, known = bulk[kind]
-            known.extend(id_list)
+            known[:] = _merged([*known, *spans])
             conn.execute(
                 update(Change.__table__)  # type: ignore[attr-defined]
                 .where(Change.__table__.c.id == change_id)  # type: ignore[attr-defined]
-                .values(new=dumps(ranges(known)))
+                .values(new=dumps(known))
             )
             return
-        write(session, [change_row(kind, None, "bulk_insert", new=ranges(id_list))], conn)
+        write(session, [change_row(kind, None, "bulk_insert", new=spans)], conn)
         change_id = conn.execute(
             select(func.max(Change.__table__.c.id))  # type: ignore[attr-defined]
         ).scalar()
-        bulk[kind] = (int(change_id), list(id_list))
+        bulk[kind] = (int(change_id), spans)
         return
     if action != "update":
         raise ValueError(f"unknown bulk action {action}")
     table = TABLES[kind]
     for start in range(0, len(id_list), 500):
-        chunk = id_list[start : start + 500]
+        chunk = list(id_list[start : start + 500])
         rows = conn.execute(select(table).where(table.c.id.in_(chunk))).all()
         snapshots = [_snapshot(conn, kind, row) for row in rows]
         write(

@@ -1,0 +1,199 @@
+"""Import and export speed against their floors, measured side by side in one run.
+
+    python benchmarks/import_export.py [--rows 100000] [--repeat 3] [--keep DIR]
+
+Generates a contacts CSV (names, emails, phones, companies, titles, notes with commas, quotes,
+newlines and UTF-8), then times, each as its own process, alternating floor and smallcrm
+`--repeat` times (the machine may be shared: each pair runs under the same load, and the
+medians of the pairs' ratios are reported):
+
+- `smallcrm import contacts FILE` into a new migrated database (validation, dedupe,
+  companies, search index, history included) against the floor: stdlib csv + sqlite3
+  executemany into an equivalent table, one transaction, no validation;
+- `smallcrm export contacts --format csv -o FILE` against a stdlib csv.writer over the same
+  rows read with sqlite3.
+
+Peak memory is each child's maxrss; "base" is the maxrss of a process that only imports what
+the CLI loads to open a database (SQLAlchemy, SQLModel, the tables), the part of the peak that
+does not depend on the data. Issue 4 asks for import <= 8x (aim 5x; < 200 MB at 1,000,000
+rows) and export <= 1.5x (< 50 MB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+FIRST = (
+    "Ada Alan Grace Linus Margaret Édith Zoë Björn Chloé Dmitri Aiko Juan Fatima Oluwaseun".split()
+)
+LAST = "Lovelace Turing Hopper Torvalds Hamilton Piaf Müller Nuñez O'Brien Nakamura Smith".split()
+TITLES = ["CEO", "CTO", "Head of Sales", "Engineer, Senior", 'The "Fixer"', "Buyer"]
+NOTES = [
+    "Met at the fair, wants a demo",
+    'Said "call me in spring", keen',
+    "Two lines:\nfirst, then second",
+    "Prefers email; speaks français, 日本語",
+    "",
+]
+
+FLOOR_IMPORT = r"""
+import csv, sqlite3, sys
+src, db = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(db)
+conn.execute("CREATE TABLE contact (id INTEGER PRIMARY KEY, name TEXT, email TEXT, phone TEXT, "
+             "company TEXT, title TEXT, note TEXT)")
+with open(src, newline="", encoding="utf-8") as f:
+    reader = csv.reader(f)
+    next(reader)
+    with conn:
+        conn.executemany("INSERT INTO contact (name, email, phone, company, title, note) "
+                         "VALUES (?, ?, ?, ?, ?, ?)", reader)
+"""
+
+FLOOR_EXPORT = r"""
+import csv, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1])
+with open(sys.argv[2], "w", newline="", encoding="utf-8") as out:
+    writer = csv.writer(out)
+    cursor = conn.execute("SELECT c.id, c.name, c.email, c.phone, c.company_id, co.name, c.title, "
+        "c.stage, c.owner_id, u.name, '', c.note, c.consent, c.do_not_contact, c.version, "
+        "c.created_at, c.updated_at FROM contact c LEFT JOIN company co ON co.id = c.company_id "
+        "LEFT JOIN user_account u ON u.id = c.owner_id ORDER BY c.id")
+    writer.writerow([d[0] for d in cursor.description])
+    while rows := cursor.fetchmany(2000):
+        writer.writerows(rows)
+"""
+
+BASE = "import smallcrm.cli.main, smallcrm.store, smallcrm.store.tables"
+
+
+def _email(first: str, last: str, i: int) -> str:
+    local = f"{first}.{last}".lower().replace("'", "")
+    return f"{local.encode('ascii', 'ignore').decode()}{i}@example{i % 300}.com"
+
+
+def generate(path: Path, rows: int) -> None:
+    rng = random.Random(4)
+    companies = [
+        f"{rng.choice(LAST)} {rng.choice(['GmbH', 'Inc.', 'Ltd', '& Co'])} {i}"
+        for i in range(max(10, rows // 50))
+    ]
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Name", "E-mail Address", "Phone", "Company", "Job Title", "Notes"])
+        for i in range(rows):
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            roll = rng.random()
+            if roll < 0.6:
+                phone = (
+                    f"({rng.randint(201, 989)}) {rng.randint(200, 999)}-{rng.randint(0, 9999):04d}"
+                )
+            elif roll < 0.8:
+                phone = f"+44 20 {rng.randint(7000, 8999)} {rng.randint(0, 9999):04d}"
+            elif roll < 0.9:
+                phone = f"+49 30 {rng.randint(1000000, 9999999)}"
+            else:
+                phone = ""
+            writer.writerow(
+                [
+                    f"{first} {last}",
+                    _email(first, last, i),
+                    phone,
+                    rng.choice(companies),
+                    rng.choice(TITLES),
+                    rng.choice(NOTES),
+                ]
+            )
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float, float]:
+    """(seconds, CPU seconds, peak MB) of one child process (its own rusage, via wait4)."""
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    errors = child.stderr.read() if child.stderr else ""
+    if child.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{errors}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _report(name: str, pairs: list[tuple[Any, Any]], target: str) -> None:
+    """pairs: ((seconds, cpu, peak) of the floor, the same of smallcrm) per repetition."""
+    ratios = [ours[0] / floor[0] for floor, ours in pairs]
+    cpu_ratios = [ours[1] / floor[1] for floor, ours in pairs]
+    floor = statistics.median(p[0][0] for p in pairs)
+    ours = statistics.median(p[1][0] for p in pairs)
+    peak = max(p[1][2] for p in pairs)
+    shown = ", ".join(f"{r:.1f}x" for r in ratios)
+    print(
+        f"{name}: floor {floor:.2f} s, smallcrm {ours:.2f} s (medians); ratio median "
+        f"{statistics.median(ratios):.1f}x [{shown}] ({target}); CPU time ratio median "
+        f"{statistics.median(cpu_ratios):.1f}x; peak {peak:.0f} MB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="pairs of runs per measurement")
+    parser.add_argument("--keep", help="keep the generated files in this directory")
+    parser.add_argument("--no-export", action="store_true", help="measure the import only")
+    args = parser.parse_args()
+    smallcrm = str(Path(sys.executable).with_name("smallcrm"))
+    if not os.path.exists(smallcrm):
+        sys.exit(f"{smallcrm} not found: install the project into this venv (pip install -e .)")
+    work = Path(args.keep or tempfile.mkdtemp(prefix="smallcrm-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / "contacts.csv"
+    if not source.exists() or args.keep is None:
+        generate(source, args.rows)
+    print(f"{args.rows:,} rows, {source.stat().st_size / 1e6:.1f} MB CSV in {work}")
+    crm, floor_db = work / "crm.db", work / "floor.db"
+    env = {**os.environ, "SMALLCRM_DB": str(crm), "SMALLCRM_USER": "bench"}
+    env.pop("SMALLCRM_CONFIG", None)
+    _, _, base_mb = timed([sys.executable, "-c", BASE])
+
+    imports: list[tuple[Any, Any]] = []
+    for _ in range(args.repeat):
+        _remove(floor_db)
+        _remove(crm)
+        timed([smallcrm, "db", "migrate"], env)  # a new, migrated, empty database
+        floor = timed([sys.executable, "-c", FLOOR_IMPORT, str(source), str(floor_db)])
+        ours = timed([smallcrm, "import", "contacts", str(source)], env)
+        imports.append((floor, ours))
+    _report("import", imports, "target <= 8x, aim 5x")
+
+    if not args.no_export:
+        exports: list[tuple[Any, Any]] = []
+        for _ in range(args.repeat):
+            floor = timed([sys.executable, "-c", FLOOR_EXPORT, str(crm), str(work / "floor.csv")])
+            ours = timed(
+                [smallcrm, "export", "contacts", "--format", "csv", "-o", str(work / "out.csv")],
+                env,
+            )
+            exports.append((floor, ours))
+        _report("export", exports, "target <= 1.5x")
+    print(f"base: a process that only loads what opens a database peaks at {base_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
