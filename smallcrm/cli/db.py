@@ -11,7 +11,7 @@ from smallcrm.cli.context import db_option, get_db
 from smallcrm.cli.options import FormatOpt, JsonOpt, YesOpt, chosen_format
 
 app = typer.Typer(
-    help="The database: path, migrate, check, backup, restore.",
+    help="The database: path, migrate, check, backup, restore, copy.",
     no_args_is_help=True,
     add_completion=False,
 )

@@ -51,7 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "remind": ("smallcrm.cli.remind", "Deliver due follow-up reminders (for cron)."),
     "report": ("smallcrm.cli.report", "Pipeline, forecast, activity and win-rate reports."),
     "user": ("smallcrm.cli.user", "The team: add and list users."),
-    "db": ("smallcrm.cli.db", "The database: path, migrate, check, backup, restore."),
+    "db": ("smallcrm.cli.db", "The database: path, migrate, check, backup, restore, copy."),
     "tui": ("smallcrm.cli.tui", "Open the full-screen interface."),
     "demo": ("smallcrm.cli.demo", "Build a sample team CRM and open the TUI on it."),
     "undo": ("smallcrm.cli.undo", "Undo my last change (an edit, a move, a delete, an import)."),
