@@ -151,8 +151,32 @@ class Server:
                 last_error = error
                 continue
             self.running = True
+            self._watch()
             return
         raise Unavailable(f"the test server did not start: {last_error}")
+
+    def _watch(self) -> None:
+        """Stop the server and remove its files if this process dies without tearing down
+        (killed by a timeout, say): a detached shell polls for it."""
+        import shlex
+
+        stop = shlex.join(
+            _as_server_user([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m",
+                             "immediate", "stop"])
+        )  # fmt: skip
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; "
+            f"if [ -e {shlex.quote(str(self.data / 'postmaster.pid'))} ]; then {stop}; fi; "
+            f"rm -rf {shlex.quote(str(self.root))}"
+        )
+        subprocess.Popen(
+            ["/bin/sh", "-c", script],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd="/",
+        )
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{ADMIN}@127.0.0.1:{self.port}/{database}"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smallcrm.textsafe import truncate, visible
+from smallcrm.textsafe import _cells, truncate, visible
 
 # Everything visible() must neutralise, by the brief: C0, DEL, C1, zero-width and bidi marks.
 NEUTRALISED = (
@@ -155,4 +155,5 @@ def test_truncate_properties(text: str, width: int) -> None:
         assert result == ""
     elif result != text:
         assert result.endswith("…") and text.startswith(result[:-1])
-        assert len(result) <= width
+        # Width is in terminal cells: zero-width characters (combining marks, U+00AD) are free.
+        assert sum(_cells(char) for char in result[:-1]) + 1 <= width
