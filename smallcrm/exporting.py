@@ -165,6 +165,9 @@ def field_names(kind: str) -> list[str]:
     return names
 
 
+_UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"}
+
+
 class _Cells:
     """Values as CSV cells, as the list commands' CSV writes them (times in local time)."""
 
@@ -172,6 +175,7 @@ class _Cells:
         from smallcrm.values import local_zone
 
         self.zone = local_zone()
+        self.utc = self.zone is UTC or getattr(self.zone, "key", None) in _UTC_NAMES
         self.times: dict[Any, str] = {}
 
     def time(self, value: Any) -> str:
@@ -251,6 +255,8 @@ def _contacts_csv(
             include_do_not_contact=include_do_not_contact,
             neutralise=() if raw else FORMULA_STARTS,
             limit=limit,
+            utc_text=cell.utc,
+            extra=bool(extra),
             **chosen,
         )
         at = bulk.CONTACT_COLUMNS.index
@@ -258,9 +264,12 @@ def _contacts_csv(
         for chunk in chunks:
             count += len(chunk)
             if not extra:
-                writer.writerows(
-                    [(*row[:created], time(row[created]), time(row[updated])) for row in chunk]
-                )
+                if cell.utc and isinstance(chunk[0][created], str):
+                    writer.writerows(chunk)  # already as written: nothing to do per row
+                else:
+                    writer.writerows(
+                        [(*row[:created], time(row[created]), time(row[updated])) for row in chunk]
+                    )
                 continue
             rows = []
             for row in chunk:

@@ -15,19 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from smallcrm import companies, contacts, exporting, followups, importing, leads
-from smallcrm.store import Db, open_db
+from smallcrm.store import Db
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 NOTE = 'Line one, with a comma\nline two "quoted" — naïve café 日本'
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Stands in for tests/conftest.py's, whose wal_checkpoint fails ("database table is
-    # locked"); closing the last connection checkpoints anyway.
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    open_db(str(path)).dispose()
-    return path
 
 
 @pytest.fixture
@@ -344,3 +335,45 @@ def test_times_are_local_with_offset(db: Db, monkeypatch: pytest.MonkeyPatch) ->
 
     assert row["created_at"] == ada.created_at.astimezone(local_zone()).isoformat()
     assert row["created_at"].endswith(("+01:00", "+02:00"))
+
+
+def test_csv_times_equal_the_list_commands_json(db: Db, cli: Any) -> None:
+    from datetime import UTC, datetime
+
+    from smallcrm.store.tables import Contact
+
+    sample(db)
+    with db.write() as session:  # a time without microseconds prints without them
+        row = session.get(Contact, contacts.get(db, "ada@example.com").id)
+        row.created_at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        session.add(row)
+    listed = {r["id"]: r for r in json.loads(cli("contact", "list", "--json").stdout)}
+    for fmt_rows in (rows_of(export_csv(db)), rows_of(export_csv(db, tag="navy"))):
+        for row in fmt_rows:
+            shown = listed[int(row["id"])]
+            assert (row["created_at"], row["updated_at"]) == (
+                shown["created_at"],
+                shown["updated_at"],
+            )
+    ada = next(r for r in rows_of(export_csv(db)) if r["email"] == "ada@example.com")
+    assert ada["created_at"] == "2026-01-02T03:04:05+00:00"
+
+
+def test_csv_times_without_extra_columns(db: Db, cli: Any) -> None:
+    from datetime import UTC, datetime
+
+    from smallcrm.store.tables import Contact
+
+    first = contacts.add(db, "Ada Lovelace", email="ada@example.com")
+    contacts.add(db, "Alan Turing", email="alan@example.org")
+    with db.write() as session:
+        row = session.get(Contact, first.id)
+        row.updated_at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+        session.add(row)
+    listed = {r["id"]: r for r in json.loads(cli("contact", "list", "--json").stdout)}
+    rows = rows_of(export_csv(db))
+    assert list(rows[0]) == exporting.field_names("contacts")
+    for row in rows:
+        shown = listed[int(row["id"])]
+        assert (row["created_at"], row["updated_at"]) == (shown["created_at"], shown["updated_at"])
+    assert rows[0]["updated_at"] == "2026-01-02T03:04:05+00:00"

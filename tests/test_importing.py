@@ -10,19 +10,9 @@ import pytest
 
 from smallcrm import activities, companies, contacts, followups, importing, leads
 from smallcrm.errors import Invalid
-from smallcrm.store import open_db
 from smallcrm.values import normalize_phone, validate_email
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Stands in for tests/conftest.py's, whose wal_checkpoint fails ("database table is
-    # locked"); closing the last connection checkpoints anyway.
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    open_db(str(path)).dispose()
-    return path
 
 
 def run(db, kind: str, name: str, **options):

@@ -367,7 +367,7 @@ class Kind:
 
     def link_tags(self, session: Any, scratch: Any, ids: range) -> None:
         """Create the tags the new records carry and link them."""
-        if "tags" not in self.index:
+        if "tags" not in self.index or not self.tag_names:
             return
         from smallcrm.store import bulk
         from smallcrm.store.tables import CompanyTag, ContactTag, LeadTag

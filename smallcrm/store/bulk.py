@@ -61,6 +61,9 @@ class Scratch:
         )
         self.conn.execute("CREATE TABLE bad (line INTEGER PRIMARY KEY, error TEXT, raw TEXT)")
         self.conn.execute("CREATE TABLE ids (key TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
+        # Gone from the directory now, so even a killed import leaves nothing behind; the open
+        # connection keeps the file (journal_mode OFF: SQLite needs no file beside it).
+        os.unlink(self.path)
         self.conn.execute("BEGIN")
         marks = ", ".join("?" * (PREFIX + len(self.columns)))
         self._insert = f"INSERT INTO staged VALUES ({marks})"
@@ -151,12 +154,7 @@ class Scratch:
         yield from self.conn.execute(sql)
 
     def close(self) -> None:
-        try:
-            self.conn.close()
-        finally:
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.path + suffix)
+        self.conn.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,13 +363,17 @@ def contact_rows(
     tag: str | None = None,
     search: str | None = None,
     limit: int | None = None,
+    utc_text: bool = False,
+    extra: bool = True,
     batch: int = 2000,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Contacts by id for a CSV export, a batch of tuples (CONTACT_COLUMNS) at a time, from
     one cursor. Tags are one `a, b` text, consent and do-not-contact `true`/`false`; text
     starting with one of `neutralise` (after any `'`) gets a leading `'`. Times and `extra`
-    come as the driver gives them (ISO text from SQLite). The filters are those of
-    `contact list`, resolved to ids; `search` is its full-text query."""
+    come as the driver gives them (ISO text from SQLite; with `utc_text`, SQLite writes them
+    as Python's `isoformat()` of the UTC time does). Without `extra` the rows end before it.
+    The filters are those of `contact list`, resolved to ids; `search` is its full-text
+    query."""
     conn = session.connection()
     postgres = conn.dialect.name == "postgresql"
     if postgres:
@@ -397,6 +399,14 @@ def contact_rows(
         "version": "c.version", "created_at": "c.created_at", "updated_at": "c.updated_at",
         "extra": "c.extra",
     }  # fmt: skip
+    if utc_text and not postgres:  # stored as 2026-03-01 10:00:00.000000 (UTC)
+        for name in ("created_at", "updated_at"):
+            value = source[name]
+            source[name] = (
+                f"CASE WHEN length({value}) = 26 AND substr({value}, 21) = '000000' "
+                f"THEN replace(substr({value}, 1, 19), ' ', 'T') "
+                f"ELSE replace({value}, ' ', 'T') END || '+00:00'"
+            )
     if neutralise:
         for name in _CONTACT_TEXT:
             value = source[name]
@@ -426,8 +436,9 @@ def contact_rows(
         if postgres:  # escaped for psycopg's %-style; text() below escapes it once more
             found = found.replace("%%", "%")
         where.append(f"c.id IN ({found})")
+    chosen = CONTACT_COLUMNS if extra else CONTACT_COLUMNS[:-1]
     sql = (
-        f"SELECT {', '.join(source[name] for name in CONTACT_COLUMNS)} FROM contact c "
+        f"SELECT {', '.join(source[name] for name in chosen)} FROM contact c "
         "LEFT JOIN company co ON co.id = c.company_id "
         "LEFT JOIN user_account u ON u.id = c.owner_id "
         f"WHERE {' AND '.join(where)} ORDER BY c.id"

@@ -14,19 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from smallcrm.store import open_db
-
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 SUMMARY = "imported {}, updated {}, skipped {}, rejected {}"
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Stands in for tests/conftest.py's, whose wal_checkpoint fails ("database table is
-    # locked"); closing the last connection checkpoints anyway.
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    open_db(str(path)).dispose()
-    return path
 
 
 @pytest.fixture
