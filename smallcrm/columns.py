@@ -2,7 +2,7 @@
 
 Header names are compared by :func:`header_key`: case-insensitive, and only letters and digits
 count, so ``E-mail Address``, ``e_mail address`` and ``EMAIL ADDRESS`` are the same column.
-The tables below are the alias table the README documents (docs/import-export.md).
+The tables below are the alias table the README documents (README.md, "Import and export").
 
 A column can name a field (``email``), a part of a contact's name (``first_name``,
 ``middle_name``, ``last_name``, joined into ``name`` when there is no name column), or

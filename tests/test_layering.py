@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = Path(smallcrm.__file__).parent
 
 FRONT_END_LIBRARIES = {"typer", "rich", "textual", "click"}
-# Imported lazily, inside the functions that need them (docs/HELPERS.md).
+# Imported lazily, inside the functions that need them (DESIGN.md: heavy imports are lazy).
 HEAVY_LIBRARIES = {
     "textual", "alembic", "phonenumbers", "email_validator", "vobject", "icalendar", "dateutil",
 }  # fmt: skip
