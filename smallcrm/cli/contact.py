@@ -17,6 +17,7 @@ from smallcrm.cli.options import (
     QuietOpt,
     YesOpt,
     chosen_format,
+    edit_changes,
     owner_filter,
     usage_error,
 )
@@ -160,9 +161,7 @@ def contact_edit(
             show_default=False,
         ),
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only the id.", show_default=False)
-    ] = False,
+    quiet: QuietOpt = False,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -180,11 +179,7 @@ def contact_edit(
         "owner": owner,
         "note": note,
     }
-    changes: dict[str, object] = {k: v for k, v in fields.items() if v is not None}
-    if tag:
-        changes["add_tags"] = tag
-    if untag:
-        changes["remove_tags"] = untag
+    changes = edit_changes(fields, tag, untag)
     if do_not_contact is not None:
         changes["do_not_contact"] = do_not_contact
     if not changes:

@@ -17,6 +17,7 @@ from smallcrm.cli.options import (
     QuietOpt,
     YesOpt,
     chosen_format,
+    edit_changes,
     owner_filter,
     usage_error,
 )
@@ -220,9 +221,7 @@ def lead_edit(
     untag: Annotated[
         list[str] | None, typer.Option("--untag", help="Remove a tag (repeatable).")
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Print only the id.", show_default=False)
-    ] = False,
+    quiet: QuietOpt = False,
     fmt: FormatOpt = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -240,11 +239,7 @@ def lead_edit(
         "owner": owner,
         "probability": probability,
     }
-    changes: dict[str, object] = {k: v for k, v in fields.items() if v is not None}
-    if tag:
-        changes["add_tags"] = tag
-    if untag:
-        changes["remove_tags"] = untag
+    changes = edit_changes(fields, tag, untag)
     if not changes:
         usage_error("nothing to change; give at least one option such as --value")
     _result("Updated", leads.edit(get_db(), ref, **changes), form, quiet)

@@ -50,7 +50,7 @@ LimitOpt = Annotated[
 ]
 QuietOpt = Annotated[
     bool,
-    typer.Option("--quiet", "-q", help="Print only the new record's id.", show_default=False),
+    typer.Option("--quiet", "-q", help="Print only the record's id.", show_default=False),
 ]
 YesOpt = Annotated[
     bool,
@@ -105,3 +105,15 @@ def usage_error(message: str) -> typer.Exit:
     except ImportError:  # pragma: no cover
         from click.exceptions import UsageError
     raise UsageError(message)
+
+
+def edit_changes(
+    fields: dict[str, object], tag: list[str] | None, untag: list[str] | None
+) -> dict[str, object]:
+    """The fields an `edit` command was given (None means not given), plus tag changes."""
+    changes = {name: value for name, value in fields.items() if value is not None}
+    if tag:
+        changes["add_tags"] = tag
+    if untag:
+        changes["remove_tags"] = untag
+    return changes
