@@ -1,3 +1,3 @@
-from smallcrm.cli.main import run
+from smallcrm.cli.main import console
 
-run()
+console()

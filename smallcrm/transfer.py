@@ -48,8 +48,9 @@ class CopyReport:
 
 def tables() -> list[Table]:
     """Every table of the CRM, parents before children (search_index is rebuilt, not copied)."""
-    from smallcrm.store import tables as _tables  # noqa: F401  (fills SQLModel.metadata)
+    from smallcrm.store import tables
 
+    tables.load_all()
     return list(SQLModel.metadata.sorted_tables)
 
 

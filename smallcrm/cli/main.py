@@ -7,6 +7,7 @@ commands below, so they import no command module (and neither the database stack
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import os
@@ -30,6 +31,10 @@ except ImportError:  # pragma: no cover
 
 #: name -> (module, short help). The root help and completion read this table, never the modules;
 #: tests check that each entry matches its module's own help.
+# Python collects cycles after every 700 new objects; importing the database stack makes
+# hundreds of thousands and frees few, so the collections are wasted work.
+_START_UP_GC_THRESHOLD = 100_000
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "contact": ("smallcrm.cli.contact", "People: add, list, show, edit, delete, merge, forget."),
     "company": ("smallcrm.cli.company", "Accounts: add, list, show, edit, delete."),
@@ -355,5 +360,29 @@ def run() -> None:
     sys.exit(code)
 
 
+def console() -> None:
+    """The `smallcrm` executable: `run()`, then leave without tearing the interpreter down.
+
+    Freeing every module and object one by one at exit costs a short command about a tenth of
+    its run time, for nothing: the output is flushed and the database closed first.
+    """
+    gc.set_threshold(_START_UP_GC_THRESHOLD)  # start-up allocates much and frees little
+    code = 0
+    try:
+        run()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 0
+    finally:
+        from smallcrm.cli import context
+
+        context.reset()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+    os._exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    run()
+    console()

@@ -12,7 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from smallcrm.errors import DatabaseError, Invalid
-from smallcrm.store import history  # registers the change listeners
+from smallcrm.store import (
+    history,  # registers the change listeners
+    tables,
+)
 from smallcrm.store.engine import (
     make_engine,
     prepare_sqlite_file,
@@ -45,6 +48,7 @@ class Db:
     @contextlib.contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction (BEGIN IMMEDIATE on SQLite), committed when the block ends."""
+        tables.load_all()  # the unit of work orders its writes by every table's foreign keys
         with _translated_errors(self), Session(self.engine, expire_on_commit=False) as session:
             history.enable(session)  # every change made here is recorded (store/history.py)
             with session.begin():

@@ -16,7 +16,7 @@ record commits or rolls back with the change it describes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -25,35 +25,40 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.schema import Table
 
-from smallcrm.store.tables import (
-    Activity,
-    Change,
-    Changeset,
-    Company,
-    CompanyTag,
-    Contact,
-    ContactTag,
-    FollowUp,
-    Lead,
-    LeadTag,
-    StageChange,
-    Tag,
-    UTCDateTime,
-    now_utc,
-)
+from smallcrm.store import tables
+from smallcrm.store.tables import UTCDateTime, now_utc
 
 ENABLED = "smallcrm.history"
 _CHANGESET = "smallcrm.history.changeset"
 _ACTION = "smallcrm.history.action"
 _BULK = "smallcrm.history.bulk"
 
+
+class _RecordedTables(Mapping[str, Table]):
+    """The tables whose rows are recorded, by name; their classes load on first lookup, so a
+    command that reads never pays for defining them."""
+
+    _CLASSES = {
+        "contact": "Contact", "company": "Company", "lead": "Lead", "activity": "Activity",
+        "followup": "FollowUp", "stage_change": "StageChange", "contact_tag": "ContactTag",
+        "company_tag": "CompanyTag", "lead_tag": "LeadTag",
+    }  # fmt: skip
+
+    def __getitem__(self, name: str) -> Table:
+        return getattr(tables, self._CLASSES[name]).__table__  # type: ignore[no-any-return]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._CLASSES
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._CLASSES)
+
+    def __len__(self) -> int:
+        return len(self._CLASSES)
+
+
 #: Kinds of record whose rows are recorded, by table name.
-TABLES: dict[str, Table] = {
-    model.__tablename__: model.__table__  # type: ignore[attr-defined]
-    for model in (
-        Contact, Company, Lead, Activity, FollowUp, StageChange, ContactTag, CompanyTag, LeadTag
-    )
-}  # fmt: skip
+TABLES: Mapping[str, Table] = _RecordedTables()
 LINKS = {"contact_tag": "contact_id", "company_tag": "company_id", "lead_tag": "lead_id"}
 #: Bookkeeping columns: never shown as a change, never restored by undo.
 SKIPPED = frozenset({"version", "updated_at", "claimed_until", "claim_token"})
@@ -188,7 +193,7 @@ def changeset_id(session: Session, conn: Connection | None = None) -> int:
         return int(found)
     conn = conn or session.connection()
     result = conn.execute(
-        insert(Changeset.__table__).values(  # type: ignore[attr-defined]
+        insert(tables.Changeset.__table__).values(  # type: ignore[attr-defined]
             at=now_utc(),
             user_login=current_user(),
             action=session.info.get(_ACTION, "change"),
@@ -226,7 +231,7 @@ def write(
     conn = conn or session.connection()
     cs = changeset_id(session, conn)
     conn.execute(
-        insert(Change.__table__),  # type: ignore[attr-defined]
+        insert(tables.Change.__table__),  # type: ignore[attr-defined]
         [{"changeset_id": cs, **change} for change in changes],
     )
 
@@ -242,7 +247,7 @@ def _snapshot(conn: Connection, kind: str, row: Any) -> dict[str, Any]:
 
 
 def _tag_name(conn: Connection, tag_id: int) -> str | None:
-    return conn.execute(select(Tag.name).where(Tag.id == tag_id)).scalar()
+    return conn.execute(select(tables.Tag.name).where(tables.Tag.id == tag_id)).scalar()
 
 
 def _record_id(kind: str, values: dict[str, Any]) -> int:
@@ -359,7 +364,7 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
         values = {k: to_json(v) for k, v in _object_values(obj, table).items()}
         if kind in LINKS:
             values["tag"] = conn.execute(
-                select(Tag.name).where(Tag.id == values["tag_id"])
+                select(tables.Tag.name).where(tables.Tag.id == values["tag_id"])
             ).scalar()
         record_id = _record_id(kind, values)
         changes.append(change_row(kind, record_id, "insert", new=values, about=values))
@@ -451,14 +456,14 @@ def record_bulk(session: Session, kind: str, ids: Iterable[int], action: str = "
             change_id, known = bulk[kind]
             known[:] = _merged([*known, *spans])
             conn.execute(
-                update(Change.__table__)  # type: ignore[attr-defined]
-                .where(Change.__table__.c.id == change_id)  # type: ignore[attr-defined]
+                update(tables.Change.__table__)  # type: ignore[attr-defined]
+                .where(tables.Change.__table__.c.id == change_id)  # type: ignore[attr-defined]
                 .values(new=dumps(known))
             )
             return
         write(session, [change_row(kind, None, "bulk_insert", new=spans)], conn)
         change_id = conn.execute(
-            select(func.max(Change.__table__.c.id))  # type: ignore[attr-defined]
+            select(func.max(tables.Change.__table__.c.id))  # type: ignore[attr-defined]
         ).scalar()
         bulk[kind] = (int(change_id), spans)
         return

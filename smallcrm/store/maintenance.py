@@ -11,8 +11,9 @@ _SHOWN_PER_KEY = 20
 
 
 def _tables() -> list[Table]:
-    from smallcrm.store import tables  # noqa: F401  (fills SQLModel.metadata)
+    from smallcrm.store import tables
 
+    tables.load_all()
     return list(SQLModel.metadata.sorted_tables)
 
 

@@ -86,6 +86,40 @@ def test_contact_list_loads_no_tui_phone_or_migration_code(db_path):
     assert code == 0 and loaded == []
 
 
+# What `followup list` must not define: tables and records it never reads.
+NOT_FOR_FOLLOWUP_LIST = (
+    "smallcrm.store.tables.history", "smallcrm.store.tables.tag", "smallcrm.store.tables.activity",
+    "smallcrm.records.history", "smallcrm.records.reports", "smallcrm.records.sales",
+)  # fmt: skip
+
+
+def test_a_read_command_defines_only_the_tables_and_records_it_reads(db_path):
+    env = _env(SMALLCRM_DB=str(db_path))
+    code, loaded, _commands, out = _probe(
+        "followup", "list", "--format", "json", heavy=NOT_FOR_FOLLOWUP_LIST, env=env
+    )
+    assert code == 0 and json.loads(out) == []
+    assert loaded == []
+
+
+def test_the_console_script_flushes_everything_and_keeps_exit_codes(db_path):
+    env = _env(SMALLCRM_DB=str(db_path))
+    for number in range(3):
+        subprocess.run(
+            [str(SCRIPT), "contact", "add", f"Ada {number}", "--note", "n" * 50_000],
+            check=True, env=env, capture_output=True,
+        )  # fmt: skip
+    done = subprocess.run(
+        [str(SCRIPT), "contact", "list", "--format", "json"], capture_output=True, env=env
+    )
+    assert done.returncode == 0 and done.stderr == b""
+    assert [c["name"] for c in json.loads(done.stdout)] == ["Ada 0", "Ada 1", "Ada 2"]
+    done = subprocess.run([str(SCRIPT), "contact", "show", "nobody"], capture_output=True, env=env)
+    assert (done.returncode, done.stderr) == (1, b"error: no contact 'nobody'\n")
+    done = subprocess.run([str(SCRIPT), "contact", "show"], capture_output=True, env=env)
+    assert done.returncode == 2 and done.stderr.startswith(b"error: ")
+
+
 def test_installed_console_script_and_python_m(db_path):
     assert SCRIPT.exists(), "the project is not installed in this venv"
     env = _env(SMALLCRM_DB=str(db_path))

@@ -408,6 +408,7 @@ def _is_search_index(name: str | None, type_: str, _parent: object) -> bool:
 
 
 def test_the_migrated_schema_is_tables_py(db: Db) -> None:
+    tables.load_all()
     assert tables.Contact.__tablename__ in SQLModel.metadata.tables
     with warnings.catch_warnings():
         # SQLite cannot reflect expression indexes (lower(name)); they are checked below.
@@ -432,6 +433,7 @@ def test_expression_indexes_exist(db: Db) -> None:
     )
     assert "lower(name)" in indexes["ix_contact_name_lower"]
     assert "lower(name)" in indexes["ix_company_name_lower"]
+    tables.load_all()
     expected = {
         index.name
         for table in SQLModel.metadata.tables.values()
