@@ -37,15 +37,16 @@ def config_path() -> Path:
 
 @functools.cache
 def _config_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode()
+    except FileNotFoundError:
+        return {}  # the usual case: no TOML parser to load
+    except (OSError, UnicodeDecodeError) as error:
+        raise Invalid(f"cannot read config file {path}: {error}") from None
     import tomllib
 
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as error:
-        raise Invalid(f"cannot read config file {path}: {error}") from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise Invalid(f"config file {path} is not valid TOML: {error}") from None
 
