@@ -128,8 +128,10 @@ def export_command(
         if name not in FILTERS[chosen]:
             raise usage_error(f"--{name} does not apply to {chosen}")
         filters[name] = value
-    db = get_db()
     options: dict[str, Any] = {"include_do_not_contact": include_dnc, "limit": limit, **filters}
+    if form == "csv" and chosen == "contacts" and _fast_contacts(out, raw, options):
+        return
+    db = get_db()
     items = exporting.records(db, chosen, **options) if form != "csv" else iter(())
     with _destination(out) as stream:
         if form == "csv":
@@ -147,6 +149,33 @@ def export_command(
             count = exporting.write_ics(items, stream)
     if out is not None:
         sys.stderr.write(f"exported {count} {chosen} to {out}\n")
+
+
+def _fast_contacts(out: str | None, raw: bool, options: dict[str, Any]) -> bool:
+    """Contacts as CSV read straight from an SQLite file, without loading the database stack
+    (smallcrm.exporting.fast); False when the general path must run."""
+    from smallcrm import settings
+    from smallcrm.cli.context import db_option
+    from smallcrm.exporting import fast
+
+    filters = dict(options)
+    include_dnc, limit = filters.pop("include_do_not_contact"), filters.pop("limit")
+    export = fast.prepare(
+        settings.database_target(db_option()),
+        filters,
+        include_do_not_contact=include_dnc,
+        limit=limit,
+    )
+    if export is None:
+        return False
+    try:
+        with _destination(out) as stream:
+            count = export.write(stream, raw=raw)
+    finally:
+        export.close()
+    if out is not None:
+        sys.stderr.write(f"exported {count} contacts to {out}\n")
+    return True
 
 
 def _json(items: Any, stream: IO[str]) -> int:

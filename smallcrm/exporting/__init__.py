@@ -4,8 +4,10 @@ CSV carries the list commands' field names, unknown import columns (`extra`) as 
 their own, and neutralises cells a spreadsheet would run as a formula
 (:func:`smallcrm.importing.cells.neutralise`), which import undoes. Contacts, the large case,
 are written straight from one streaming cursor (:func:`smallcrm.store.bulk.contact_rows`: tags
-aggregated and cells neutralised by the database); the other kinds, and the JSON, vCard and
-iCalendar formats, from :func:`records`, the list services' records with the same filters.
+aggregated and cells neutralised by the database; on SQLite the CLI first tries
+:mod:`smallcrm.exporting.fast`, the same export without the database stack); the
+other kinds, and the JSON, vCard and iCalendar formats, from :func:`records`, the list
+services' records with the same filters.
 """
 
 from __future__ import annotations

@@ -1,0 +1,176 @@
+"""Reading contacts for a CSV export straight from an SQLite file, with the standard library.
+
+Only the standard library (and the schema revision list, itself plain Python): loading
+SQLAlchemy is the very cost the export's fast path exists to avoid.
+
+The query mirrors the SQLite branch of :func:`smallcrm.store.bulk.contact_rows`: tags
+aggregated by the database, cells a spreadsheet would run neutralised in SQL, UTC times written
+as Python's `isoformat()` writes them. tests/test_export_fast.py compares the two paths.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from smallcrm.store.migrations import HEAD
+
+BUSY_TIMEOUT_S = 15  # as smallcrm.store.engine
+_BATCH = 2000
+
+#: The columns, in order: a contact record's fields, then `extra` (bulk.CONTACT_COLUMNS).
+COLUMNS = (
+    "id", "name", "email", "phone", "company_id", "company", "title", "stage", "owner_id",
+    "owner", "tags", "note", "consent", "do_not_contact", "version", "created_at", "updated_at",
+    "extra",
+)  # fmt: skip
+_TEXT = ("name", "email", "phone", "company", "title", "stage", "owner", "tags", "note")
+
+
+def connect(path: Path) -> sqlite3.Connection | None:
+    """The file opened read-only, if it is a smallcrm database of this schema in WAL mode."""
+    uri = "file:" + urllib.parse.quote(str(path.resolve()), safe="/") + "?mode=ro"
+    conn = None
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            conn.close()
+            return None
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:  # not a database, not ours, locked, …: the store says what is wrong
+        if conn is not None:
+            conn.close()
+        return None
+    if row is None or row[0] != HEAD:
+        conn.close()
+        return None
+    return conn
+
+
+def owner_id(conn: sqlite3.Connection, who: str) -> int | None:
+    """smallcrm.users.find's answer for `who` (already `me` resolved to a login): an id, a
+    login, an email."""
+    who = who.strip()
+    if who.isascii() and who.isdigit() and len(who) < 19:
+        row = conn.execute("SELECT id FROM user_account WHERE id = ?", (int(who),)).fetchone()
+        if row:
+            return int(row[0])
+    row = conn.execute(
+        "SELECT id FROM user_account WHERE login = ? LIMIT 1", (who.lower(),)
+    ).fetchone()
+    if row is None and "@" in who:
+        row = conn.execute(
+            "SELECT id FROM user_account WHERE lower(email) = ? LIMIT 1", (who.lower(),)
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
+class ContactReader:
+    """Contacts matching `contact list` filters already resolved (tag name, stage, owner id)."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        tag: str | None,
+        stage: str | None,
+        owner: int | None,
+        include_do_not_contact: bool,
+        limit: int | None,
+    ) -> None:
+        self.conn = conn
+        self.where: list[str] = []
+        self.params: dict[str, Any] = {}
+        if tag is not None:
+            self.where.append(
+                "c.id IN (SELECT ct.contact_id FROM contact_tag ct JOIN tag t "
+                "ON t.id = ct.tag_id WHERE t.name = :tag)"
+            )
+            self.params["tag"] = tag
+        if stage is not None:
+            self.where.append("c.stage = :stage")
+            self.params["stage"] = stage
+        if owner is not None:
+            self.where.append("c.owner_id = :owner_id")
+            self.params["owner_id"] = owner
+        self.include_do_not_contact = include_do_not_contact
+        self.limit = limit
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def extra_keys(self) -> list[str]:
+        """Every key any contact keeps in `extra`, in first-seen order (as exporting's)."""
+        keys: dict[str, None] = {}
+        cursor = self.conn.execute("SELECT extra FROM contact WHERE extra IS NOT NULL ORDER BY id")
+        while chunk := cursor.fetchmany(_BATCH * 5):
+            for (text,) in chunk:
+                value = json.loads(text) if isinstance(text, str) else text
+                if value:
+                    keys.update(dict.fromkeys(str(k) for k in value))
+        return list(keys)
+
+    def sql(self, neutralise: Sequence[str], utc_text: bool, extra: bool) -> str:
+        source = {
+            "id": "c.id", "name": "c.name", "email": "c.email", "phone": "c.phone",
+            "company_id": "c.company_id", "company": "co.name", "title": "c.title",
+            "stage": "c.stage", "owner_id": "c.owner_id", "owner": "u.name", "tags": "tg.names",
+            "note": "c.note", "consent": "CASE WHEN c.consent THEN 'true' ELSE 'false' END",
+            "do_not_contact": "CASE WHEN c.do_not_contact THEN 'true' ELSE 'false' END",
+            "version": "c.version", "created_at": "c.created_at", "updated_at": "c.updated_at",
+            "extra": "c.extra",
+        }  # fmt: skip
+        if utc_text:  # stored as 2026-03-01 10:00:00.000000 (UTC)
+            for name in ("created_at", "updated_at"):
+                value = source[name]
+                source[name] = (
+                    f"CASE WHEN length({value}) = 26 AND substr({value}, 21) = '000000' "
+                    f"THEN replace(substr({value}, 1, 19), ' ', 'T') "
+                    f"ELSE replace({value}, ' ', 'T') END || '+00:00'"
+                )
+        if neutralise:
+            codes = ", ".join(str(ord(start)) for start in neutralise)
+            for name in _TEXT:
+                value = source[name]
+                source[name] = (  # every start to neutralise, and `'`, sorts before 'A'
+                    f"CASE WHEN {value} < 'A' AND unicode({value}) IN ({codes}, 39) "
+                    f"AND unicode(ltrim({value}, '''')) IN ({codes}) "
+                    f"THEN '''' || {value} ELSE {value} END"
+                )
+        where = list(self.where)
+        if not self.include_do_not_contact:
+            where.append("NOT c.do_not_contact")
+        chosen = COLUMNS if extra else COLUMNS[:-1]
+        sql = (
+            f"SELECT {', '.join(source[name] for name in chosen)} FROM contact c "
+            "LEFT JOIN company co ON co.id = c.company_id "
+            "LEFT JOIN user_account u ON u.id = c.owner_id "
+            # Tags as one `a, b` text, aggregated once (a correlated subquery would run again
+            # for each mention in the neutralising CASE).
+            "LEFT JOIN (SELECT contact_id, group_concat(name, ', ') AS names FROM "
+            "(SELECT ct.contact_id, t.name FROM contact_tag ct JOIN tag t ON t.id = ct.tag_id "
+            "ORDER BY ct.contact_id, t.name) GROUP BY contact_id) tg ON tg.contact_id = c.id "
+            f"WHERE {' AND '.join(where) or '1 = 1'} ORDER BY c.id"
+        )
+        if self.limit is not None:
+            sql += f" LIMIT {int(self.limit)}"
+        return sql
+
+    def begin(self) -> None:
+        self.conn.execute("BEGIN")  # one snapshot: the extra columns and the rows agree
+
+    def end(self) -> None:
+        self.conn.execute("ROLLBACK")  # read only: nothing to keep
+
+    def rows(
+        self, neutralise: Sequence[str], utc_text: bool, extra: bool
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The contacts by id, a batch of tuples (COLUMNS, without `extra` unless asked)."""
+        cursor = self.conn.execute(self.sql(neutralise, utc_text, extra), self.params)
+        while chunk := cursor.fetchmany(_BATCH):
+            yield chunk
