@@ -535,6 +535,8 @@ def _show_fields(record: Any) -> list[tuple[str, str]]:
             continue
         elif isinstance(value, str) and key in ("note", "body", "detail"):
             text = visible(value, multiline=is_terminal())
+        elif isinstance(value, bool):
+            text = "yes" if value else "no"  # one record: "no" says more than a blank
         else:
             text = _cell(value)
         rows.append((key.replace("_", " "), text))

@@ -103,6 +103,7 @@ def test_show_by_id_email_and_name(cli, people):
     assert rows[0]["name"] == "Ada Lovelace"
     plain = cli.ok("contact", "show", str(people["ada"]))
     assert "name\tAda Lovelace\n" in plain and f"company\tAcme (#{people['acme']})\n" in plain
+    assert "do not contact\tno\n" in plain  # a yes/no field says no, not nothing
 
 
 def test_show_failures(cli, people):
