@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from smallcrm import records, refs, settings, tags, users
@@ -207,7 +207,16 @@ _ORDER = {
     "newest": (col(Contact.id).desc(),),
     # NULLS LAST spelled out: SQLite puts NULLs first and PostgreSQL last by default.
     "company": (func.lower(Company.name).nulls_last(), func.lower(Contact.name), Contact.id),
-    "stage": (col(Contact.stage).nulls_last(), func.lower(Contact.name), Contact.id),
+    # Along the lifecycle (lead before customer), not alphabetically; no stage last.
+    "stage": (
+        case(
+            {stage: place for place, stage in enumerate(LIFECYCLE_STAGES)},
+            value=Contact.stage,
+            else_=len(LIFECYCLE_STAGES),
+        ),
+        func.lower(Contact.name),
+        Contact.id,
+    ),
 }
 
 

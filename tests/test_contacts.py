@@ -200,8 +200,9 @@ def test_list_orders_by_name_ignoring_case(db: Db, people: dict[str, Contact]) -
     assert names(contacts.list_contacts(db, order="company")) == [
         "Ada Lovelace", "Cyrus", "bob builder", "Dee",
     ]  # fmt: skip
+    # Stages in lifecycle order (a prospect before a client), not alphabetical.
     assert names(contacts.list_contacts(db, order="stage")) == [
-        "Ada Lovelace", "Dee", "bob builder", "Cyrus",
+        "bob builder", "Ada Lovelace", "Dee", "Cyrus",
     ]  # fmt: skip
     assert names(contacts.list_contacts(db, order="recent"))[0] == "Dee"
     # An unknown order falls back to name order.
