@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from smallcrm.errors import SmallCrmError
+from smallcrm.tui.heap import freeze_heap
 from smallcrm.tui.messages import CustomerRequested, DataChanged, LeadRequested
 from smallcrm.tui.screens.board import BoardScreen
 
@@ -74,6 +75,7 @@ class SmallCrmApp(App[None]):
         clock: Callable[[], datetime] | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
     ) -> None:
+        freeze_heap("start")
         super().__init__()
         self.db = db
         self.clock = clock or (lambda: datetime.now(UTC))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from textual.content import Content
+from textual.widgets import Static
 
 from smallcrm import settings
 from smallcrm.textsafe import truncate, visible
@@ -108,3 +109,17 @@ def due_text(when: datetime, now: datetime) -> str:
     if 1 < days < 7:
         return f"{shown.strftime('%a')} {clock}"
     return shown.strftime("%Y-%m-%d %H:%M")
+
+
+def update_static(widget: Static, content: Content) -> None:
+    """Show `content` in a Static, redrawing only if it changed, and measuring the layout again
+    only if the widget sizes itself to its content and the width changed (a layout pass redraws
+    the whole screen)."""
+    shown: Content | None = getattr(widget, "_smallcrm_shown", None)
+    if shown is not None and shown.plain == content.plain and shown.spans == content.spans:
+        return
+    width = widget.styles.width
+    fixed = width is not None and not width.is_auto
+    layout = not fixed and (shown is None or shown.cell_length != content.cell_length)
+    widget._smallcrm_shown = content  # type: ignore[attr-defined]
+    widget.update(content, layout=layout)

@@ -173,3 +173,70 @@ async def test_edit_and_delete_with_confirmation(db, make) -> None:
         await pilot.press("y")
         await settle(pilot)
         assert contacts.count(db) == 0
+
+
+async def test_a_click_on_a_row_opens_that_contact(db, make) -> None:
+    contacts.add(db, "Ada Lovelace", email="ada@example.com")
+    grace = contacts.add(db, "Grace Hopper", email="grace@navy.example")
+    app = make(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _contacts_screen(pilot)
+        table = screen.query_one(ContactTable)
+        assert table.cursor_row == 0
+        await pilot.click(ContactTable, offset=(2, 1))  # the second row
+        await settle(pilot)
+        assert type(app.screen).__name__ == "CustomerScreen"
+        assert app.screen.record_id == grace.id
+
+
+async def test_the_cursor_keys_move_within_the_page_and_keys_follow_the_row(db, make) -> None:
+    for name in ("Ada Lovelace", "Alan Turing", "Grace Hopper"):
+        contacts.add(db, name)
+    app = make(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _contacts_screen(pilot)
+        table = screen.query_one(ContactTable)
+        await pilot.press("end")
+        await settle(pilot)
+        assert table.cursor_row == 2 and screen.selected.name == "Grace Hopper"
+        await pilot.press("down")  # the last row of the last page: stays
+        await settle(pilot)
+        assert table.cursor_row == 2 and screen.page.offset == 0
+        await pilot.press("home", "down")
+        await settle(pilot)
+        assert screen.selected.name == "Alan Turing"
+
+
+async def test_paging_redraws_the_rows_without_a_new_layout(db, make) -> None:
+    """A layout pass redraws the whole screen; a new page only needs the rows and the counts
+    line (a fixed-height table, a count padded to the widest page of the total)."""
+    from smallcrm.store import search_index
+    from smallcrm.store.tables import Contact, now_utc
+
+    with db.write() as session:
+        now = now_utc()
+        session.add_all(
+            Contact(name=f"Person {i:04d}", created_at=now, updated_at=now)
+            for i in range(PAGE * 2 + 5)
+        )
+        session.flush()
+        search_index.rebuild(session)
+    app = make(db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _contacts_screen(pilot)
+        layouts = 0
+        refresh_layout = screen._refresh_layout
+
+        def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            nonlocal layouts
+            layouts += 1
+            return refresh_layout(*args, **kwargs)
+
+        screen._refresh_layout = counting  # type: ignore[method-assign]
+        await pilot.press("ctrl+end", "down")  # the last row of the first page, then on
+        await settle(pilot)
+        assert screen.page.offset == PAGE
+        await pilot.press("ctrl+home", "pageup")  # pageup on the first row: the page before
+        await settle(pilot)
+        assert screen.page.offset == 0
+        assert layouts == 0

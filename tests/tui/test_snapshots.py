@@ -44,3 +44,15 @@ def test_agenda(snap_compare, demo_db, make, size) -> None:  # type: ignore[no-u
         await settle(pilot)
 
     assert snap_compare(make(demo_db), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_contacts(snap_compare, demo_db, make, size) -> None:  # type: ignore[no-untyped-def]
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("down", "down")
+        await settle(pilot)
+
+    assert snap_compare(make(demo_db), terminal_size=size, run_before=ready)

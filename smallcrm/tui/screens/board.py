@@ -16,9 +16,10 @@ from textual.widgets import Footer, Input, Static
 
 from smallcrm import contacts, leads, pipeline, records, settings, users
 from smallcrm.errors import Conflict, SmallCrmError
+from smallcrm.tui.heap import freeze_heap
 from smallcrm.tui.messages import LeadRequested
 from smallcrm.tui.screens.base import CrmScreen
-from smallcrm.tui.show import safe, short_money
+from smallcrm.tui.show import safe, short_money, update_static
 from smallcrm.tui.widgets.board_column import BoardColumn
 from smallcrm.tui.widgets.empty_state import START_HERE, EmptyState
 
@@ -126,22 +127,31 @@ class BoardScreen(CrmScreen):
         stage_ids = [c.stage.id for c in data.columns]
         current = [column.stage.id for column in holder.query(BoardColumn)]
         if stage_ids != current:
+            # New columns are built with their cards: one layout and one paint, not an empty
+            # board first and its cards after.
             holder.remove_children()
-            holder.mount_all(BoardColumn(c.stage) for c in data.columns)
-            self._size_columns()
-            self.call_after_refresh(self._fill, data)
+            currency = settings.default_currency()
+            width = self._column_width(len(data.columns))
+            columns = [BoardColumn(c.stage, content=c, currency=currency) for c in data.columns]
+            for column in columns:
+                column.styles.width = width
+            holder.mount_all(columns)
+            self.call_after_refresh(self._select_and_focus)
         else:
             self._fill(data)
 
     def on_resize(self) -> None:
         self._size_columns()
 
-    def _size_columns(self) -> None:
+    def _column_width(self, count: int) -> int:
         """Share the width between the stages; below MIN_COLUMN each, scroll sideways."""
+        return max(MIN_COLUMN, self.size.width // max(count, 1))
+
+    def _size_columns(self) -> None:
         columns = list(self.query(BoardColumn))
         if not columns:
             return
-        width = max(MIN_COLUMN, self.size.width // len(columns))
+        width = self._column_width(len(columns))
         for column in columns:
             column.styles.width = width
 
@@ -151,6 +161,10 @@ class BoardScreen(CrmScreen):
         columns = list(self.query(BoardColumn))
         for column, content in zip(columns, data.columns, strict=False):
             column.show(content, currency, now)
+        self._select_and_focus()
+
+    def _select_and_focus(self) -> None:
+        columns = list(self.query(BoardColumn))
         if self._want is not None:
             for index, column in enumerate(columns):
                 if any(lead.id == self._want for lead in column.leads):
@@ -159,6 +173,7 @@ class BoardScreen(CrmScreen):
             self._want = None
         if not isinstance(self.focused, Input) and columns:
             self._focus_column(self._column)
+        freeze_heap("board")  # the home screen now lives as long as the app
 
     def _update_scope(self) -> None:
         data = self.data
@@ -171,7 +186,7 @@ class BoardScreen(CrmScreen):
             count = sum(c.count for c in data.columns)
             value = short_money(total, settings.default_currency())
             parts += [f" · {count} open · ", (value, "$success")]
-        self.query_one("#board-scope", Static).update(Content.assemble(*parts))
+        update_static(self.query_one("#board-scope", Static), Content.assemble(*parts))
 
     # ------------------------------------------------------------------ selection
 

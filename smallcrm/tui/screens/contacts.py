@@ -13,12 +13,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Footer, Input, Static
 
 from smallcrm import activities, contacts, records
 from smallcrm.tui.messages import CustomerRequested
 from smallcrm.tui.screens.base import CrmScreen
-from smallcrm.tui.show import relative, safe
+from smallcrm.tui.show import relative, safe, update_static
 from smallcrm.tui.widgets.contact_table import ContactHeader, ContactTable
 from smallcrm.tui.widgets.empty_state import START_HERE, EmptyState
 
@@ -198,14 +198,19 @@ class ContactsScreen(CrmScreen):
         if page is None:
             return
         first, last = page.offset + 1, page.offset + len(page.rows)
+        widest = 0
         if not page.rows:
             span = "no contacts"
         elif page.total is not None:
             span = f"{first:,}–{last:,} of {page.total:,}"
+            widest = len(f"{page.total:,}") * 3 + len("– of ")
         else:
             span = f"{first:,}–{last:,}{' of more' if page.has_next else ''} matching"
-        text = Content.assemble((span, "bold"), f" · {self._order_text()} (s)")
-        self.query_one("#contact-info", Static).update(text)
+        # Padded as wide as the widest page of this total, so paging keeps the layout (a new
+        # layout would redraw the whole screen instead of this line and the rows).
+        padding = " " * max(0, widest - len(span))
+        text = Content.assemble((span, "bold"), f" · {self._order_text()} (s){padding}")
+        update_static(self.query_one("#contact-info", Static), text)
 
     @property
     def active_order(self) -> str:
@@ -231,7 +236,7 @@ class ContactsScreen(CrmScreen):
             return True if self.selected is not None else None
         return True
 
-    @on(OptionList.OptionSelected, "#contact-table")
+    @on(ContactTable.RowSelected)
     def _row_selected(self) -> None:
         self.action_open()
 
@@ -244,7 +249,7 @@ class ContactsScreen(CrmScreen):
             return
         self._sort(order)
 
-    @on(OptionList.OptionHighlighted, "#contact-table")
+    @on(ContactTable.RowHighlighted)
     def _highlighted(self) -> None:
         self.update_keys()
 

@@ -12,7 +12,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from smallcrm import records
-from smallcrm.tui.show import safe, short_money
+from smallcrm.tui.show import safe, short_money, update_static
 
 
 def card(lead: records.Lead) -> Content:
@@ -57,15 +57,34 @@ class BoardColumn(Vertical):
             self.column = column
             self.lead = lead
 
-    def __init__(self, stage: records.Stage, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        stage: records.Stage,
+        *,
+        content: object | None = None,
+        currency: str = "USD",
+        id: str | None = None,
+    ) -> None:
+        """A column for `stage`; given its `content` (a `leads.BoardColumn`), it is built with
+        its cards in one go instead of being filled after it is mounted."""
         super().__init__(id=id)
         self.stage = stage
         self.leads: list[records.Lead] = []
         self.count = 0
+        self._content = content
+        self._currency = currency
 
     def compose(self) -> ComposeResult:
-        yield Static(self._header(0, 0, "USD"), classes="column-header")
-        yield LeadList(classes="lead-list")
+        content, self._content = self._content, None
+        if content is None:
+            yield Static(self._header(0, 0, self._currency), classes="column-header")
+            yield LeadList(classes="lead-list")
+            return
+        self.count = content.count  # type: ignore[attr-defined]
+        total = content.total_minor  # type: ignore[attr-defined]
+        yield Static(self._header(self.count, total, self._currency), classes="column-header")
+        self.leads = list(content.leads)  # type: ignore[attr-defined]
+        yield LeadList(*self._options(), classes="lead-list")
 
     @property
     def cards(self) -> LeadList:
@@ -78,19 +97,7 @@ class BoardColumn(Vertical):
             (f"{count} · {short_money(total_minor, currency)}", "$text-muted"),
         )
 
-    def show(self, column: object, currency: str, now: datetime) -> None:
-        """Show a `leads.BoardColumn` (count and total over all, cards up to a limit)."""
-        leads: list[records.Lead] = column.leads  # type: ignore[attr-defined]
-        self.stage = column.stage  # type: ignore[attr-defined]
-        self.count = column.count  # type: ignore[attr-defined]
-        self.query_one(".column-header", Static).update(
-            self._header(self.count, column.total_minor, currency)  # type: ignore[attr-defined]
-        )
-        if leads == self.leads:
-            return
-        cards = self.cards
-        selected = self.selected
-        self.leads = list(leads)
+    def _options(self) -> list[Option | None]:
         options: list[Option | None] = []
         for lead in self.leads:
             options += [Option(card(lead), id=str(lead.id)), None]
@@ -100,7 +107,23 @@ class BoardColumn(Vertical):
             options.append(Option(Content.styled(more, "italic $text-muted"), disabled=True))
         elif options:
             options.pop()  # no divider after the last card
-        cards.set_options(options)
+        return options
+
+    def show(self, column: object, currency: str, now: datetime) -> None:
+        """Show a `leads.BoardColumn` (count and total over all, cards up to a limit)."""
+        leads: list[records.Lead] = column.leads  # type: ignore[attr-defined]
+        self.stage = column.stage  # type: ignore[attr-defined]
+        self.count = column.count  # type: ignore[attr-defined]
+        update_static(
+            self.query_one(".column-header", Static),
+            self._header(self.count, column.total_minor, currency),  # type: ignore[attr-defined]
+        )
+        if leads == self.leads:
+            return
+        cards = self.cards
+        selected = self.selected
+        self.leads = list(leads)
+        cards.set_options(self._options())
         self.select(selected.id if selected else None)
 
     @property
