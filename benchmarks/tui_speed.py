@@ -74,15 +74,18 @@ asyncio.run(main())
 """
 
 SMALLCRM_CHILD = """
-import asyncio, sys
-from smallcrm.database import open_database
-from smallcrm.tui.app import make_app
+import asyncio, os, sys
+from pathlib import Path
+os.environ["SMALLCRM_DB"] = sys.argv[1]
+from smallcrm.cli.context import get_db
+from smallcrm.tui.app import make_quick_app
 from smallcrm.tui.screens.board import BoardScreen
 from smallcrm.tui.widgets.board_column import BoardColumn
 
 async def main():
-    db = open_database(sys.argv[1])
-    app = make_app(db, refresh_seconds=0)
+    # What `smallcrm` does (smallcrm/cli/tui.py): the board read from the file, the store
+    # (and the day's backup) opened on another thread after it.
+    app = make_quick_app(get_db, Path(sys.argv[1]), refresh_seconds=0)
     async with app.run_test(size=(120, 40)):
         while True:
             screen = app.screen
@@ -90,7 +93,8 @@ async def main():
                 break
             await asyncio.sleep(0.001)
         print("ready", flush=True)
-    db.dispose()
+        app.db.get()
+    app.db.dispose()
 
 asyncio.run(main())
 """
@@ -241,8 +245,10 @@ async def run(db_path: Path) -> list[tuple[str, float, float, str]]:
                 return any(column.leads for column in screen.query(BoardColumn))
 
             ready = await _until(board_ready) - started
-            results.append(("in process: board filled", ready * 1000, 2 * minimal * 1000, "ms"))
-            results.append(("  … as a multiple of the minimal app", ready / minimal, 2.0, "x"))
+            # For reference only: a warm start leaves out the interpreter and Textual, the part
+            # a person waits for; the new-process figures above are the ones with a budget.
+            results.append(("in process: board filled", ready * 1000, 0, "ms"))
+            results.append(("  … as a multiple of the minimal app", ready / minimal, 0, "x"))
 
             # Contacts: search as you type, one keystroke at a time.
             await pilot.press("c")

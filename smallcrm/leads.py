@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -423,14 +422,6 @@ def delete(db: Db, ref: str) -> records.Lead:
         return record
 
 
-@dataclass(frozen=True)
-class BoardColumn:
-    stage: records.Stage
-    count: int
-    total_minor: int
-    leads: list[records.Lead]
-
-
 def board(
     db: Db,
     *,
@@ -438,7 +429,7 @@ def board(
     owner: str | None = None,
     search: str | None = None,
     per_stage: int = 200,
-) -> list[BoardColumn]:
+) -> list[records.BoardColumn]:
     """The open leads of a pipeline by stage: counts and totals over all, cards up to a limit."""
     with db.read() as session:
         pipe = pipeline.resolve_pipeline(session, pipeline_name)
@@ -473,7 +464,9 @@ def board(
                 .order_by(col(Lead.stage_entered_at), Lead.id)
             )
             cards = _records(session, session.exec(query).all())
-            columns.append(BoardColumn(pipeline.to_record(stage, pipe), count, total, cards))
+            columns.append(
+                records.BoardColumn(pipeline.to_record(stage, pipe), count, total, cards)
+            )
         return columns
 
 

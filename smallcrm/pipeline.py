@@ -73,6 +73,12 @@ def list_stages(db: Db, pipeline: str | None = None) -> list[records.Stage]:
         return [to_record(s, row) for s in stages_of(session, row.id)]
 
 
+def default_name(db: Db) -> str:
+    """The name of the pipeline shown when none is chosen."""
+    with db.read() as session:
+        return default_pipeline(session).name
+
+
 def list_pipelines(db: Db) -> list[str]:
     with db.read() as session:
         return [p.name for p in session.exec(select(Pipeline).order_by(Pipeline.id))]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -25,12 +26,33 @@ def open_tui(db: Db | None = None) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise TuiUnavailable("the full-screen interface needs a terminal (stdin and stdout)")
     try:
-        from smallcrm.tui.app import run_tui
+        from smallcrm.tui.app import make_quick_app, run_tui
     except ImportError as error:
         if getattr(error, "name", "") and str(error.name).startswith("smallcrm.tui"):
             raise TuiUnavailable("the full-screen interface is not installed yet") from None
         raise
-    run_tui(db if db is not None else get_db())
+    if db is not None:
+        run_tui(db)
+        return
+    from smallcrm import quickstart, settings
+    from smallcrm.cli.context import db_option
+
+    path = _local_file(settings.database_target(db_option()))
+    if path is None or not quickstart.readable(path):
+        run_tui(get_db())  # new, older, remote or broken: opened (or refused) before the screen
+        return
+    # The board first, from the file itself; the store (and today's backup) opens meanwhile.
+    app = make_quick_app(get_db, path)
+    app.run()
+    app.db.get()  # if the store could not open after all, say so like any command
+
+
+def _local_file(target: str) -> Path | None:
+    """The existing file a plain-path target names; None for a URL or a file yet to be made."""
+    if "://" in target:
+        return None
+    path = Path(target).expanduser()
+    return path if path.is_file() else None
 
 
 @app.command("tui", help="Open the full-screen interface.")

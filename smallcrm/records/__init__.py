@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         PipelineReportRow,
         WinRateRow,
     )
-    from smallcrm.records.sales import Lead, Stage, StageChange
+    from smallcrm.records.sales import Board, BoardColumn, Lead, Stage, StageChange
     from smallcrm.records.work import Activity, Agenda, FollowUp, SearchHit, TimelineEntry
 
 _HOMES = {
@@ -32,6 +32,8 @@ _HOMES = {
     "Stage": "sales",
     "Lead": "sales",
     "StageChange": "sales",
+    "BoardColumn": "sales",
+    "Board": "sales",
     "Activity": "work",
     "FollowUp": "work",
     "TimelineEntry": "work",
@@ -48,6 +50,8 @@ _HOMES = {
 }
 
 __all__ = [
+    "Board",
+    "BoardColumn",
     "Activity",
     "ActivityReportRow",
     "Agenda",

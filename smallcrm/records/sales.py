@@ -60,3 +60,24 @@ class StageChange:
     to_stage: str | None
     changed_at: datetime
     user: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardColumn:
+    """One stage of the board: count and total over all its open leads, cards up to a limit."""
+
+    stage: Stage
+    count: int
+    total_minor: int
+    leads: list[Lead]
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    """What the board screen shows: one pipeline's columns, and which pipelines there are."""
+
+    pipeline: str
+    pipelines: list[str]
+    columns: list[BoardColumn]
+    #: No lead and no contact at all: the screen shows how to start instead.
+    empty_database: bool

@@ -174,3 +174,74 @@ class ContactReader:
         cursor = self.conn.execute(self.sql(neutralise, utc_text, extra), self.params)
         while chunk := cursor.fetchmany(_BATCH):
             yield chunk
+
+
+# --- the board's first screen (smallcrm.quickstart) ---------------------------------------------
+
+#: The lead columns of a board card, then its contact's, company's and owner's names.
+LEAD_COLUMNS = (
+    "id", "title", "contact_id", "company_id", "pipeline_id", "stage_id", "status",
+    "value_minor", "currency", "probability", "expected_close", "owner_id", "lost_reason",
+    "extra", "version", "stage_entered_at", "created_at", "updated_at", "closed_at",
+)  # fmt: skip
+
+
+def pipelines(conn: sqlite3.Connection) -> list[tuple[int, str, bool]]:
+    """(id, name, is_default) of every pipeline, oldest first (pipeline.list_pipelines)."""
+    rows = conn.execute("SELECT id, name, is_default FROM pipeline ORDER BY id")
+    return [(int(i), str(name), bool(default)) for i, name, default in rows]
+
+
+def stages(conn: sqlite3.Connection, pipeline_id: int) -> list[tuple[Any, ...]]:
+    """(id, name, position, probability, stale_days) of a pipeline's stages (pipeline.stages_of)."""
+    return conn.execute(
+        "SELECT id, name, position, probability, stale_days FROM stage "
+        "WHERE pipeline_id = ? ORDER BY position",
+        (pipeline_id,),
+    ).fetchall()
+
+
+def open_leads_in(conn: sqlite3.Connection, stage_id: int) -> tuple[int, int]:
+    """How many open leads a stage holds and their total value in minor units."""
+    count, total = conn.execute(
+        "SELECT count(*), coalesce(sum(value_minor), 0) FROM lead "
+        "WHERE stage_id = ? AND status = 'open'",
+        (stage_id,),
+    ).fetchone()
+    return int(count), int(total)
+
+
+def first_open_leads(conn: sqlite3.Connection, stage_id: int, limit: int) -> list[tuple[Any, ...]]:
+    """The stage's open leads longest in it first, up to `limit` (leads.board's page): each
+    row LEAD_COLUMNS, then the contact's, company's and owner's names."""
+    columns = ", ".join(f"l.{name}" for name in LEAD_COLUMNS)
+    return conn.execute(
+        f"SELECT {columns}, c.name, co.name, u.name FROM lead l "
+        "LEFT JOIN contact c ON c.id = l.contact_id "
+        "LEFT JOIN company co ON co.id = l.company_id "
+        "LEFT JOIN user_account u ON u.id = l.owner_id "
+        "WHERE l.id IN (SELECT id FROM lead WHERE stage_id = ? AND status = 'open' "
+        "ORDER BY stage_entered_at, id LIMIT ?) "
+        "ORDER BY l.stage_entered_at, l.id",
+        (stage_id, limit),
+    ).fetchall()
+
+
+def lead_tags(conn: sqlite3.Connection, lead_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each lead's tag names, in name order (tags.tags_of)."""
+    found: dict[int, list[str]] = {}
+    for start in range(0, len(lead_ids), 500):
+        chunk = list(lead_ids[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        rows = conn.execute(
+            "SELECT lt.lead_id, t.name FROM lead_tag lt JOIN tag t ON t.id = lt.tag_id "
+            f"WHERE lt.lead_id IN ({marks}) ORDER BY t.name",
+            chunk,
+        )
+        for lead_id, name in rows:
+            found.setdefault(int(lead_id), []).append(str(name))
+    return found
+
+
+def has_contacts(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM contact LIMIT 1").fetchone() is not None

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -24,8 +25,12 @@ from smallcrm.tui.messages import CustomerRequested, DataChanged, LeadRequested
 from smallcrm.tui.screens.board import BoardScreen
 
 if TYPE_CHECKING:
-    from smallcrm.records import SearchHit
+    from smallcrm.quickstart import LaterDb
+    from smallcrm.records import Board, SearchHit
     from smallcrm.store import Db
+
+#: Reads the first board (cards per stage) without the store; None when the store must.
+FirstBoard = Callable[[int], "Board | None"]
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +75,33 @@ class SmallCrmApp(App[None]):
 
     def __init__(
         self,
-        db: Db,
+        db: Db | LaterDb,
         *,
         clock: Callable[[], datetime] | None = None,
         refresh_seconds: float = REFRESH_SECONDS,
+        first_board: FirstBoard | None = None,
     ) -> None:
         freeze_heap("start")
         super().__init__()
         self.db = db
+        self._first_board = first_board
         self.clock = clock or (lambda: datetime.now(UTC))
         self.refresh_seconds = refresh_seconds
         #: Every error message shown, newest last (tests read it).
         self.error_log: list[str] = []
+
+    # ------------------------------------------------------------------ the database
+
+    def take_first_board(self) -> FirstBoard | None:
+        """The way to read the first board without the store, once (then None)."""
+        first, self._first_board = self._first_board, None
+        return first
+
+    def db_wanted(self) -> None:
+        """Start opening a database that opens in the background (a `LaterDb`)."""
+        start = getattr(self.db, "start", None)
+        if start is not None:
+            start()
 
     # ------------------------------------------------------------------ navigation
 
@@ -202,13 +222,26 @@ class SmallCrmApp(App[None]):
 
 
 def make_app(
-    db: Db,
+    db: Db | LaterDb,
     *,
     clock: Callable[[], datetime] | None = None,
     refresh_seconds: float = REFRESH_SECONDS,
+    first_board: FirstBoard | None = None,
 ) -> SmallCrmApp:
-    """The app over an open database (the CLI and the tests both call this)."""
-    return SmallCrmApp(db, clock=clock, refresh_seconds=refresh_seconds)
+    """The app over a database (the CLI and the tests both call this)."""
+    return SmallCrmApp(db, clock=clock, refresh_seconds=refresh_seconds, first_board=first_board)
+
+
+def make_quick_app(
+    open_db: Callable[[], Db], path: Path | None, *, refresh_seconds: float = REFRESH_SECONDS
+) -> SmallCrmApp:
+    """The app `smallcrm` runs: its first board read from the file at `path` with the standard
+    library, then the store opened on another thread (`open_db`) for everything else."""
+    from smallcrm.quickstart import LaterDb, first_board
+
+    return make_app(
+        LaterDb(open_db), refresh_seconds=refresh_seconds, first_board=partial(first_board, path)
+    )
 
 
 def run_tui(db: Db) -> None:
@@ -216,4 +249,4 @@ def run_tui(db: Db) -> None:
     make_app(db).run()
 
 
-__all__ = ["SmallCrmApp", "make_app", "run_tui"]
+__all__ = ["SmallCrmApp", "make_app", "make_quick_app", "run_tui"]

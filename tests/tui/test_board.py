@@ -131,3 +131,31 @@ async def test_filter_and_enter_open_the_lead(db, make) -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, BoardScreen)
+
+
+async def test_the_quick_app_shows_the_board_from_the_file_then_works_through_the_store(
+    db, db_path, frozen_clock
+) -> None:
+    from smallcrm.store import open_db
+    from smallcrm.tui.app import make_quick_app
+
+    first, _ = _board_with_leads(db)
+    opened = []
+
+    def open_later():  # type: ignore[no-untyped-def]
+        assert isinstance(app.screen, BoardScreen) and app.screen.data is not None, (
+            "the store opens only after the first board is shown"
+        )
+        opened.append(open_db(str(db_path)))
+        return opened[-1]
+
+    app = make_quick_app(open_later, db_path, refresh_seconds=0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        columns = list(app.screen.query(BoardColumn))
+        assert [c.count for c in columns] == [1, 0, 1, 0, 0]
+        await pilot.press("shift+right")
+        await settle(pilot)
+        assert leads.get(db, str(first.id)).stage == "Contacted"
+        assert len(opened) == 1 and not app.error_log
+    opened[0].dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, ClassVar
 
 from textual import on
@@ -14,7 +14,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Static
 
-from smallcrm import contacts, leads, pipeline, records, settings, users
+from smallcrm import records, settings
 from smallcrm.errors import Conflict, SmallCrmError
 from smallcrm.tui.heap import freeze_heap
 from smallcrm.tui.messages import LeadRequested
@@ -43,12 +43,12 @@ MOVE = Binding.Group("Move ")  # the trailing space keeps the next key apart in 
 MIN_COLUMN = 15
 
 
-@dataclass(frozen=True)
-class BoardData:
-    pipeline: str
-    pipelines: list[str]
-    columns: list[leads.BoardColumn]
-    empty_database: bool
+def _leads() -> ModuleType:
+    """smallcrm.leads, imported where it is used (a worker thread): it loads the database stack,
+    which the first board does without (smallcrm.quickstart)."""
+    from smallcrm import leads
+
+    return leads
 
 
 class BoardScreen(CrmScreen):
@@ -82,7 +82,7 @@ class BoardScreen(CrmScreen):
         self.pipeline_name: str | None = None
         self.owner: str | None = None
         self.search = ""
-        self.data: BoardData | None = None
+        self.data: records.Board | None = None
         self._want: int | None = None  # the lead to select after the next load
         self._column = 0
         self._debounce: Timer | None = None
@@ -102,18 +102,32 @@ class BoardScreen(CrmScreen):
         db = self.app.db
         wanted_pipeline, owner, search = self.pipeline_name, self.owner, self.search
 
-        def load() -> BoardData:
+        def load() -> records.Board:
+            from smallcrm import contacts, pipeline
+
             names = pipeline.list_pipelines(db)
-            name = wanted_pipeline if wanted_pipeline in names else (names[0] if names else None)
-            columns = leads.board(
+            name = wanted_pipeline if wanted_pipeline in names else pipeline.default_name(db)
+            columns = _leads().board(
                 db, pipeline_name=name, owner=owner, search=search, per_stage=CARDS_PER_STAGE
             )
             empty = not any(c.count for c in columns) and contacts.count(db) == 0
-            return BoardData(name or "", names, columns, empty and not search and not owner)
+            return records.Board(name, names, columns, empty and not search and not owner)
 
+        quick = self.app.take_first_board()
+        if quick is not None:  # the app's first board, read before the store is open
+
+            def first() -> records.Board:
+                return quick(CARDS_PER_STAGE) or load()
+
+            self.run_db(first, self._show_first)
+            return
         self.run_db(load, self._show)
 
-    def _show(self, data: BoardData) -> None:
+    def _show_first(self, data: records.Board) -> None:
+        self._show(data)
+        self.app.db_wanted()  # now that the board is up, the store loads for the rest
+
+    def _show(self, data: records.Board) -> None:
         self.data = data
         self.pipeline_name = data.pipeline
         empty = self.query_one("#board-empty", EmptyState)
@@ -155,7 +169,7 @@ class BoardScreen(CrmScreen):
         for column in columns:
             column.styles.width = width
 
-    def _fill(self, data: BoardData) -> None:
+    def _fill(self, data: records.Board) -> None:
         currency = settings.default_currency()
         now = self.app.clock()
         columns = list(self.query(BoardColumn))
@@ -268,7 +282,7 @@ class BoardScreen(CrmScreen):
             self.reload()
 
         self.run_db(
-            lambda: leads.step(db, str(lead.id), step, expected_version=lead.version),
+            lambda: _leads().step(db, str(lead.id), step, expected_version=lead.version),
             moved,
             group="write",
             exclusive=False,
@@ -287,7 +301,7 @@ class BoardScreen(CrmScreen):
             self.reload()
 
         self.run_db(
-            lambda: leads.won(db, str(lead.id), expected_version=lead.version),
+            lambda: _leads().won(db, str(lead.id), expected_version=lead.version),
             done,
             group="write",
             exclusive=False,
@@ -316,7 +330,7 @@ class BoardScreen(CrmScreen):
             self.reload()
 
         self.run_db(
-            lambda: leads.lost(db, str(lead.id), reason or None, expected_version=lead.version),
+            lambda: _leads().lost(db, str(lead.id), reason or None, expected_version=lead.version),
             done,
             group="write",
             exclusive=False,
@@ -400,7 +414,12 @@ class BoardScreen(CrmScreen):
                 PickModal("Show the leads of", choices, current=self.owner or ""), chosen
             )
 
-        self.run_db(lambda: users.list_users(db), show, group="pick")
+        def team() -> list[records.User]:
+            from smallcrm import users
+
+            return users.list_users(db)
+
+        self.run_db(team, show, group="pick")
 
     def action_pipeline(self) -> None:
         if not self.data or len(self.data.pipelines) < 2:
