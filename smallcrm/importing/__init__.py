@@ -8,8 +8,9 @@ Two phases, so the write lock is held only for writing:
    result staged in a scratch file (:class:`smallcrm.store.bulk.Scratch`). Nothing grows with
    the file but the scratch file.
 2. **Write** (one write transaction): unless some row was invalid and no rejects file was
-   asked for, the staged rows go in with batched inserts, their tags, search documents and
-   history record a statement per batch (:mod:`.kinds`). Any failure rolls the whole import
+   asked for, the staged rows go in with batched inserts (on SQLite `INSERT … SELECT` from the
+   scratch file ATTACHed to the write connection), their tags, search documents and history
+   record a statement per batch (:mod:`.kinds`). Any failure rolls the whole import
    back; `smallcrm undo` takes a whole import back.
 
 The kinds: contacts and companies (:mod:`.people`), leads, activities and follow-ups

