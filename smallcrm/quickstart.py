@@ -12,7 +12,6 @@ store. tests/test_quickstart.py compares the two.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -95,13 +94,13 @@ def first_board(path: Path | None, per_stage: int) -> records.Board | None:
         return None
     try:
         return _board(conn, per_stage)
-    except sqlite3.Error:
+    except fastread.ReadError:
         return None  # locked, damaged, …: the store will say what is wrong
     finally:
         conn.close()
 
 
-def _board(conn: sqlite3.Connection, per_stage: int) -> records.Board | None:
+def _board(conn: fastread.Connection, per_stage: int) -> records.Board | None:
     found = fastread.pipelines(conn)
     if not found:
         return None

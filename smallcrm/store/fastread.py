@@ -178,6 +178,11 @@ class ContactReader:
 
 # --- the board's first screen (smallcrm.quickstart) ---------------------------------------------
 
+#: What a read here may raise (locked, damaged, …), and what `connect` gives, for callers that
+#: name no database driver.
+ReadError = sqlite3.Error
+Connection = sqlite3.Connection
+
 #: The lead columns of a board card, then its contact's, company's and owner's names.
 LEAD_COLUMNS = (
     "id", "title", "contact_id", "company_id", "pipeline_id", "stage_id", "status",
