@@ -22,6 +22,7 @@ SCRIPT = Path(sys.executable).parent / "smallcrm"
 NOT_FOR_HELP = (
     "sqlmodel", "sqlalchemy", "textual", "phonenumbers", "alembic", "email_validator",
     "dateutil", "vobject", "icalendar",
+    "pydantic",  # typer 0.29 and later coerce options through it (pyproject keeps below 0.29)
 )  # fmt: skip
 NOT_FOR_LIST = ("textual", "phonenumbers", "alembic")
 
