@@ -170,7 +170,7 @@ def field_names(kind: str) -> list[str]:
 _UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"}
 
 
-class _Cells:
+class CellFormat:
     """Values as CSV cells, as the list commands' CSV writes them (times in local time)."""
 
     def __init__(self) -> None:
@@ -243,9 +243,7 @@ def _contacts_csv(
 
     names = field_names("contacts")
     writer = csv.writer(out, lineterminator="\r\n")
-    cell = _Cells()
-    time = cell.time
-    count = 0
+    cell = CellFormat()
     with db.read() as session:  # one snapshot: the extra columns and the rows agree
         chosen = _contact_filters(session, filters)
         extra = [k for k in extra_keys(session, "contacts") if k not in names]
@@ -261,27 +259,43 @@ def _contacts_csv(
             extra=bool(extra),
             **chosen,
         )
-        at = bulk.CONTACT_COLUMNS.index
-        created, updated, data = at("created_at"), at("updated_at"), at("extra")
-        for chunk in chunks:
-            count += len(chunk)
-            if not extra:
-                if cell.utc and isinstance(chunk[0][created], str):
-                    writer.writerows(chunk)  # already as written: nothing to do per row
-                else:
-                    writer.writerows(
-                        [(*row[:created], time(row[created]), time(row[updated])) for row in chunk]
-                    )
-                continue
-            rows = []
-            for row in chunk:
-                values = row[data]
-                values = (json.loads(values) if isinstance(values, str) else values) or {}
-                more = [cell(values.get(k)) for k in extra]
-                if not raw:
-                    more = [neutralise(v) for v in more]
-                rows.append((*row[:created], time(row[created]), time(row[updated]), *more))
-            writer.writerows(rows)
+        return write_contact_rows(writer, chunks, bulk.CONTACT_COLUMNS, extra, cell, raw)
+
+
+def write_contact_rows(
+    writer: Any,
+    chunks: Iterable[Sequence[Sequence[Any]]],
+    columns: Sequence[str],
+    extra: Sequence[str],
+    cell: CellFormat,
+    raw: bool,
+) -> int:
+    """Write chunks of contact rows (`columns`: the record's fields up to `updated_at`, then
+    `extra` as stored) as CSV rows: the times as this CSV writes them, then a cell per `extra`
+    key (neutralised unless `raw`). Returns how many rows were written."""
+    count = 0
+    time = cell.time
+    at = columns.index
+    created, updated, data = at("created_at"), at("updated_at"), at("extra")
+    for chunk in chunks:
+        count += len(chunk)
+        if not extra:
+            if cell.utc and isinstance(chunk[0][created], str):
+                writer.writerows(chunk)  # already as written: nothing to do per row
+            else:
+                writer.writerows(
+                    [(*row[:created], time(row[created]), time(row[updated])) for row in chunk]
+                )
+            continue
+        rows = []
+        for row in chunk:
+            values = row[data]
+            values = (json.loads(values) if isinstance(values, str) else values) or {}
+            more = [cell(values.get(k)) for k in extra]
+            if not raw:
+                more = [neutralise(v) for v in more]
+            rows.append((*row[:created], time(row[created]), time(row[updated]), *more))
+        writer.writerows(rows)
     return count
 
 
@@ -321,7 +335,7 @@ def _records_csv(
     extra = [k for k in extra if k not in names]
     writer = csv.writer(out, lineterminator="\r\n")
     _header(writer, [*names, *extra], raw)
-    cell = _Cells()
+    cell = CellFormat()
     count = 0
     batch: list[Any] = []
 

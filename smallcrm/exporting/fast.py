@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -87,10 +86,7 @@ class ContactsCsv:
 
         names = exporting.field_names("contacts")
         writer = csv.writer(out, lineterminator="\r\n")
-        cell = exporting._Cells()
-        time = cell.time
-        count = 0
-        columns = fastread.COLUMNS
+        cell = exporting.CellFormat()
         self.reader.begin()
         try:
             extra = [k for k in self.reader.extra_keys() if k not in names]
@@ -98,30 +94,10 @@ class ContactsCsv:
             writer.writerow(header if raw else [neutralise(n) for n in header])
             if self.nothing:
                 return 0
-            at = columns.index
-            created, updated, data = at("created_at"), at("updated_at"), at("extra")
-            for chunk in self.reader.rows(() if raw else FORMULA_STARTS, cell.utc, bool(extra)):
-                count += len(chunk)
-                if not extra:
-                    if cell.utc:
-                        writer.writerows(chunk)  # already as written: nothing to do per row
-                    else:
-                        writer.writerows(
-                            [(*r[:created], time(r[created]), time(r[updated])) for r in chunk]
-                        )
-                    continue
-                rows = []
-                for row in chunk:
-                    values = row[data]
-                    values = (json.loads(values) if isinstance(values, str) else values) or {}
-                    more = [cell(values.get(k)) for k in extra]
-                    if not raw:
-                        more = [neutralise(v) for v in more]
-                    rows.append((*row[:created], time(row[created]), time(row[updated]), *more))
-                writer.writerows(rows)
+            chunks = self.reader.rows(() if raw else FORMULA_STARTS, cell.utc, bool(extra))
+            return exporting.write_contact_rows(writer, chunks, fastread.COLUMNS, extra, cell, raw)
         finally:
             self.reader.end()
-        return count
 
 
 def prepare(

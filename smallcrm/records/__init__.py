@@ -10,8 +10,9 @@ the records it returns (defining a dataclass costs most of a millisecond).
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from smallcrm import lazy
 
 if TYPE_CHECKING:
     from smallcrm.records.history import Backup, Erasure, HistoryEntry, Undone
@@ -74,13 +75,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy.attributes(__name__, _HOMES)
 
 
 def __dir__() -> list[str]:

@@ -7,18 +7,13 @@ first use, so that a module of the store that needs only the standard library (`
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from smallcrm import lazy
 
 if TYPE_CHECKING:
     from smallcrm.store.db import Db, migrate, open_db, upgrade_db
 
 __all__ = ["Db", "migrate", "open_db", "upgrade_db"]
 
-
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.db"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy.attributes(__name__, dict.fromkeys(__all__, "db"))

@@ -13,8 +13,9 @@ the unit of work) calls `load_all()` first.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from smallcrm import lazy
 from smallcrm.store.tables.base import UTCDateTime, now_utc
 
 if TYPE_CHECKING:
@@ -70,13 +71,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy.attributes(__name__, _HOMES)
 
 
 def __dir__() -> list[str]:
