@@ -104,29 +104,21 @@ class ContactTable(ScrollView, can_focus=True):
             super().__init__()
             self.step = step
 
-    class RowHighlighted(Message):
+    class _RowMessage(Message):
+        def __init__(self, table: ContactTable, row: int) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> ContactTable:
+            return self.table
+
+    class RowHighlighted(_RowMessage):
         """The cursor moved to another row."""
 
-        def __init__(self, table: ContactTable, row: int) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
-
-        @property
-        def control(self) -> ContactTable:
-            return self.table
-
-    class RowSelected(Message):
+    class RowSelected(_RowMessage):
         """Enter (or a click) chose the row under the cursor."""
-
-        def __init__(self, table: ContactTable, row: int) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
-
-        @property
-        def control(self) -> ContactTable:
-            return self.table
 
     #: Set by the screen: whether there are rows after / before this window.
     has_next = False
