@@ -104,7 +104,7 @@ async def main():
                 break
             await asyncio.sleep(0.001)
         print("ready", flush=True)
-        app.db.get()
+        app.db.finish()
     app.db.dispose()
 
 asyncio.run(main())

@@ -65,6 +65,13 @@ class LaterDb:
         assert self._db is not None
         return self._db
 
+    def finish(self) -> None:
+        """Wait for an open that was started, and raise what it failed with, if anything."""
+        if self._thread is not None:
+            self._ready.wait()
+            if self._error is not None:
+                raise self._error
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.get(), name)
 

@@ -125,9 +125,12 @@ def test_a_later_db_hands_its_error_to_every_use() -> None:
         raise DatabaseError("database x was written by a newer smallcrm")
 
     later = quickstart.LaterDb(refuse)
+    later.finish()  # not started: nothing to wait for, nothing to report
     for _ in range(2):
         with pytest.raises(DatabaseError, match="newer smallcrm"):
             contacts.count(later)  # type: ignore[arg-type]
+    with pytest.raises(DatabaseError, match="newer smallcrm"):
+        later.finish()
 
 
 def test_the_first_board_and_the_app_load_no_database_stack(db: Db, db_path: Path) -> None:

@@ -29,12 +29,12 @@ except ImportError:  # pragma: no cover
     from click.exceptions import ClickException as _ClickException
     from click.shell_completion import CompletionItem
 
+# Python collects cycles after every 700 new objects; a command (importing the database stack
+# above all) makes hundreds of thousands and frees few, so most of those collections are waste.
+_GC_FIRST_THRESHOLD = 100_000
+
 #: name -> (module, short help). The root help and completion read this table, never the modules;
 #: tests check that each entry matches its module's own help.
-# Python collects cycles after every 700 new objects; importing the database stack makes
-# hundreds of thousands and frees few, so the collections are wasted work.
-_START_UP_GC_THRESHOLD = 100_000
-
 COMMANDS: dict[str, tuple[str, str]] = {
     "contact": ("smallcrm.cli.contact", "People: add, list, show, edit, delete, merge, forget."),
     "company": ("smallcrm.cli.company", "Accounts: add, list, show, edit, delete."),
@@ -366,7 +366,7 @@ def console() -> None:
     Freeing every module and object one by one at exit costs a short command about a tenth of
     its run time, for nothing: the output is flushed and the database closed first.
     """
-    gc.set_threshold(_START_UP_GC_THRESHOLD)  # start-up allocates much and frees little
+    gc.set_threshold(_GC_FIRST_THRESHOLD)
     code = 0
     try:
         run()

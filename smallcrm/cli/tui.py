@@ -44,7 +44,7 @@ def open_tui(db: Db | None = None) -> None:
     # The board first, from the file itself; the store (and today's backup) opens meanwhile.
     app = make_quick_app(get_db, path)
     app.run()
-    app.db.get()  # if the store could not open after all, say so like any command
+    app.db.finish()  # if the store could not open after all, say so like any command
 
 
 def _local_file(target: str) -> Path | None:
