@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, false, func, or_
 from sqlmodel import Session, col, select
 
-from smallcrm import pipeline, records, refs, settings, tags, users
+from smallcrm import lead_record, pipeline, records, refs, settings, tags, users
 from smallcrm.common import check_version, clean_name, clean_text, touch
 from smallcrm.errors import Invalid
 from smallcrm.store import Db, search_index
@@ -26,7 +26,6 @@ from smallcrm.store.tables import (
 from smallcrm.values import (
     currency_code,
     local_zone,
-    minor_to_major,
     parse_amount,
     parse_date,
     parse_percent,
@@ -161,63 +160,11 @@ def _records(session: Session, rows: Sequence[Any]) -> list[records.Lead]:
     now = now_utc()
     today = now.astimezone(local_zone()).date()
     return [
-        to_record(lead, stage, pipe, contact, company, owner, tag_map.get(lead.id, []), now, today)
+        lead_record.build(
+            lead, stage, pipe, contact, company, owner, tag_map.get(lead.id, []), now, today
+        )
         for lead, stage, pipe, contact, company, owner in rows
     ]
-
-
-def to_record(
-    row: Lead,
-    stage: Stage,
-    pipeline_name: str,
-    contact: str | None,
-    company: str | None,
-    owner: str | None,
-    tag_names: list[str],
-    now: datetime,
-    today: date,
-) -> records.Lead:
-    days = max(0, (now - row.stage_entered_at).days)
-    is_open = row.status == "open"
-    return records.Lead(
-        id=row.id,
-        title=row.title,
-        contact_id=row.contact_id,
-        contact=contact,
-        company_id=row.company_id,
-        company=company,
-        pipeline_id=row.pipeline_id,
-        pipeline=pipeline_name,
-        stage_id=row.stage_id,
-        stage=stage.name,
-        status=row.status,
-        value=minor_to_major(row.value_minor, row.currency),
-        value_minor=row.value_minor,
-        currency=row.currency,
-        probability=_effective_probability(row, stage),
-        expected_close=row.expected_close,
-        owner_id=row.owner_id,
-        owner=owner,
-        lost_reason=row.lost_reason,
-        stage_entered_at=row.stage_entered_at,
-        days_in_stage=days,
-        stale=is_open and days >= stage.stale_days,
-        close_passed=is_open and row.expected_close is not None and row.expected_close < today,
-        tags=tag_names,
-        extra=dict(row.extra or {}),
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        closed_at=row.closed_at,
-    )
-
-
-def _effective_probability(row: Lead, stage: Stage) -> int:
-    if row.status == "won":
-        return 100
-    if row.status == "lost":
-        return 0
-    return row.probability if row.probability is not None else stage.probability
 
 
 def load(session: Session, lead_id: int) -> records.Lead:

@@ -16,11 +16,12 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from smallcrm import records
+from smallcrm import lead_record, records
 from smallcrm.store import fastread
-from smallcrm.values import local_zone, minor_to_major
+from smallcrm.values import local_zone
 
 if TYPE_CHECKING:
     from smallcrm.store import Db
@@ -138,53 +139,17 @@ def _board(conn: fastread.Connection, per_stage: int) -> records.Board | None:
 def _lead(
     row: tuple[Any, ...], stage: records.Stage, tags: list[str], now: datetime, today: date
 ) -> records.Lead:
-    """A card as leads.to_record makes it (an open lead of `stage`)."""
-    lead = dict(zip(fastread.LEAD_COLUMNS, row, strict=False))
+    """A card from a `fastread.first_open_leads` row, built as smallcrm.leads builds it."""
+    stored = dict(zip(fastread.LEAD_COLUMNS, row, strict=False))
     contact, company, owner = row[len(fastread.LEAD_COLUMNS) :]
-    entered = _when(lead["stage_entered_at"])
-    assert entered is not None
-    days = max(0, (now - entered).days)
-    expected_close = date.fromisoformat(lead["expected_close"]) if lead["expected_close"] else None
-    is_open = lead["status"] == "open"
-    probability = lead["probability"]
-    if lead["status"] == "won":
-        probability = 100
-    elif lead["status"] == "lost":
-        probability = 0
-    elif probability is None:
-        probability = stage.probability
-    extra = json.loads(lead["extra"]) if isinstance(lead["extra"], str) else lead["extra"]
-    return records.Lead(
-        id=lead["id"],
-        title=lead["title"],
-        contact_id=lead["contact_id"],
-        contact=contact,
-        company_id=lead["company_id"],
-        company=company,
-        pipeline_id=lead["pipeline_id"],
-        pipeline=stage.pipeline,
-        stage_id=lead["stage_id"],
-        stage=stage.name,
-        status=lead["status"],
-        value=minor_to_major(lead["value_minor"], lead["currency"]),
-        value_minor=lead["value_minor"],
-        currency=lead["currency"],
-        probability=probability,
-        expected_close=expected_close,
-        owner_id=lead["owner_id"],
-        owner=owner,
-        lost_reason=lead["lost_reason"],
-        stage_entered_at=entered,
-        days_in_stage=days,
-        stale=is_open and days >= stage.stale_days,
-        close_passed=is_open and expected_close is not None and expected_close < today,
-        tags=tags,
-        extra=dict(extra or {}),
-        version=lead["version"],
-        created_at=_when(lead["created_at"]),
-        updated_at=_when(lead["updated_at"]),
-        closed_at=_when(lead["closed_at"]),
-    )
+    for name in ("stage_entered_at", "created_at", "updated_at", "closed_at"):
+        stored[name] = _when(stored[name])
+    close = stored["expected_close"]
+    stored["expected_close"] = date.fromisoformat(close) if close else None
+    extra = stored["extra"]
+    stored["extra"] = json.loads(extra) if isinstance(extra, str) else extra
+    lead = SimpleNamespace(**stored)
+    return lead_record.build(lead, stage, stage.pipeline, contact, company, owner, tags, now, today)
 
 
 def _when(text: str | None) -> datetime | None:
