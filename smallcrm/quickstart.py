@@ -81,14 +81,15 @@ class LaterDb:
             self._db.dispose()
 
 
-def readable(path: Path) -> bool:
-    """Whether `first_board` can read this file (a smallcrm database of this schema, in WAL
-    mode, so opened by the store before)."""
-    conn = fastread.connect(path)
+def readable_file(target: str) -> Path | None:
+    """The file behind `target` if `first_board` can read it: a local smallcrm database of this
+    schema, in WAL mode (so opened by the store before); None when the store must open it."""
+    path = fastread.database_file(target)
+    conn = fastread.connect(path) if path is not None else None
     if conn is None:
-        return False
+        return None
     conn.close()
-    return True
+    return path
 
 
 def first_board(path: Path | None, per_stage: int) -> records.Board | None:

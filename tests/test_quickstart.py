@@ -93,13 +93,16 @@ def test_it_steps_aside_where_the_store_must_answer(db: Db, tmp_path: Path) -> N
     assert quickstart.first_board(tmp_path / "missing.db", 40) is None
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 100)
-    assert quickstart.first_board(junk, 40) is None and not quickstart.readable(junk)
+    assert quickstart.first_board(junk, 40) is None and quickstart.readable_file(str(junk)) is None
     older = tmp_path / "older.db"
     shutil.copyfile(db.path, older)  # type: ignore[arg-type]
     with sqlite3.connect(older) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0002_search_index'")
-    assert quickstart.first_board(older, 40) is None and not quickstart.readable(older)
-    assert quickstart.readable(db.path)  # type: ignore[arg-type]
+    assert quickstart.first_board(older, 40) is None
+    assert quickstart.readable_file(str(older)) is None
+    assert quickstart.readable_file(str(db.path)) == db.path
+    assert quickstart.readable_file(str(tmp_path / "missing.db")) is None
+    assert quickstart.readable_file("postgresql://x@localhost/crm") is None
 
 
 def test_a_later_db_opens_on_first_use_and_once(db_path: Path) -> None:

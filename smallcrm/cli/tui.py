@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -37,22 +36,14 @@ def open_tui(db: Db | None = None) -> None:
     from smallcrm import quickstart, settings
     from smallcrm.cli.context import db_option
 
-    path = _local_file(settings.database_target(db_option()))
-    if path is None or not quickstart.readable(path):
+    path = quickstart.readable_file(settings.database_target(db_option()))
+    if path is None:
         run_tui(get_db())  # new, older, remote or broken: opened (or refused) before the screen
         return
     # The board first, from the file itself; the store (and today's backup) opens meanwhile.
     app = make_quick_app(get_db, path)
     app.run()
     app.db.finish()  # if the store could not open after all, say so like any command
-
-
-def _local_file(target: str) -> Path | None:
-    """The existing file a plain-path target names; None for a URL or a file yet to be made."""
-    if "://" in target:
-        return None
-    path = Path(target).expanduser()
-    return path if path.is_file() else None
 
 
 @app.command("tui", help="Open the full-screen interface.")

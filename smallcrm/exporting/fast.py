@@ -32,19 +32,6 @@ from smallcrm.store import fastread
 SERVED_FILTERS = frozenset({"tag", "stage", "owner"})
 
 
-def database_file(target: str) -> Path | None:
-    """The file behind a plain-path target that exists; None for a URL or a missing file."""
-    if "://" in target:
-        return None
-    path = Path(target).expanduser()
-    try:
-        if not path.is_file() or path.stat().st_size == 0:
-            return None
-    except OSError:
-        return None
-    return path
-
-
 def backup_due(path: Path) -> bool:
     """Whether opening this database through the store would make today's automatic backup.
 
@@ -113,7 +100,7 @@ def prepare(
     given = {k: v for k, v in filters.items() if v not in (None, "", False)}
     if set(given) - SERVED_FILTERS:
         return None
-    path = database_file(target)
+    path = fastread.database_file(target)
     if path is None or backup_due(path):
         return None
     stage = None

@@ -31,6 +31,19 @@ COLUMNS = (
 _TEXT = ("name", "email", "phone", "company", "title", "stage", "owner", "tags", "note")
 
 
+def database_file(target: str) -> Path | None:
+    """The file behind a plain-path target that exists; None for a URL or a missing file."""
+    if "://" in target:
+        return None
+    path = Path(target).expanduser()
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return None
+    except OSError:
+        return None
+    return path
+
+
 def connect(path: Path) -> sqlite3.Connection | None:
     """The file opened read-only, if it is a smallcrm database of this schema in WAL mode."""
     uri = "file:" + urllib.parse.quote(str(path.resolve()), safe="/") + "?mode=ro"
