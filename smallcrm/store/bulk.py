@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Table, func, select
 from sqlmodel import Session
 
-from smallcrm.store import history, search_index
+from smallcrm.store import fastread, history, search_index
 from smallcrm.store.tables import UTCDateTime
 
 PREFIX = 7  # staged rows: line, key1, key2, action, existing, raw, ord, then the values
@@ -434,12 +434,7 @@ def large_cache(session: Session, megabytes: int = 24) -> Iterator[None]:
 # Reading for export
 
 #: Columns of :func:`contact_rows`, in order: a contact record's fields, then `extra`.
-CONTACT_COLUMNS = (
-    "id", "name", "email", "phone", "company_id", "company", "title", "stage", "owner_id",
-    "owner", "tags", "note", "consent", "do_not_contact", "version", "created_at", "updated_at",
-    "extra",
-)  # fmt: skip
-_CONTACT_TEXT = ("name", "email", "phone", "company", "title", "stage", "owner", "tags", "note")
+CONTACT_COLUMNS = fastread.COLUMNS
 
 
 def contact_rows(
@@ -477,34 +472,13 @@ def contact_rows(
             "JOIN tag t ON t.id = ct.tag_id WHERE ct.contact_id = c.id ORDER BY t.name))"
         )
     params: dict[str, Any] = {}
-    # The first character's code: a number compared cheaply (ltrim would copy every value).
-    first = "ascii" if postgres else "unicode"
-    codes = ", ".join(str(ord(start)) for start in neutralise)
-    source = {
-        "id": "c.id", "name": "c.name", "email": "c.email", "phone": "c.phone",
-        "company_id": "c.company_id", "company": "co.name", "title": "c.title",
-        "stage": "c.stage", "owner_id": "c.owner_id", "owner": "u.name", "tags": tags,
-        "note": "c.note", "consent": "CASE WHEN c.consent THEN 'true' ELSE 'false' END",
-        "do_not_contact": "CASE WHEN c.do_not_contact THEN 'true' ELSE 'false' END",
-        "version": "c.version", "created_at": "c.created_at", "updated_at": "c.updated_at",
-        "extra": "c.extra",
-    }  # fmt: skip
-    if utc_text and not postgres:  # stored as 2026-03-01 10:00:00.000000 (UTC)
+    source = fastread.contact_sources(tags)
+    if utc_text and not postgres:
         for name in ("created_at", "updated_at"):
-            value = source[name]
-            source[name] = (
-                f"CASE WHEN length({value}) = 26 AND substr({value}, 21) = '000000' "
-                f"THEN replace(substr({value}, 1, 19), ' ', 'T') "
-                f"ELSE replace({value}, ' ', 'T') END || '+00:00'"
-            )
+            source[name] = fastread.iso_utc(source[name])
     if neutralise:
-        for name in _CONTACT_TEXT:
-            value = source[name]
-            source[name] = (
-                f"CASE WHEN {first}({value}) IN ({codes}, 39) "
-                f"AND {first}(ltrim({value}, '''')) IN ({codes}) "
-                f"THEN '''' || {value} ELSE {value} END"
-            )
+        for name in fastread.CONTACT_TEXT:
+            source[name] = fastread.neutralised(source[name], neutralise, sqlite=not postgres)
     where = ["1 = 1"]
     if not include_do_not_contact:
         where.append("NOT c.do_not_contact")

@@ -22,13 +22,51 @@ from smallcrm.store.migrations import HEAD
 BUSY_TIMEOUT_S = 15  # as smallcrm.store.engine
 _BATCH = 2000
 
-#: The columns, in order: a contact record's fields, then `extra` (bulk.CONTACT_COLUMNS).
+#: The export columns of contacts, in order: a contact record's fields, then `extra`.
 COLUMNS = (
     "id", "name", "email", "phone", "company_id", "company", "title", "stage", "owner_id",
     "owner", "tags", "note", "consent", "do_not_contact", "version", "created_at", "updated_at",
     "extra",
 )  # fmt: skip
-_TEXT = ("name", "email", "phone", "company", "title", "stage", "owner", "tags", "note")
+#: The text cells a spreadsheet might run as a formula.
+CONTACT_TEXT = ("name", "email", "phone", "company", "title", "stage", "owner", "tags", "note")
+
+
+def contact_sources(tags: str) -> dict[str, str]:
+    """Each export column's SQL over `contact c`, `company co` and `user_account u` (this
+    module's query and smallcrm.store.bulk's), `tags` being the joined tag names' expression."""
+    return {
+        "id": "c.id", "name": "c.name", "email": "c.email", "phone": "c.phone",
+        "company_id": "c.company_id", "company": "co.name", "title": "c.title",
+        "stage": "c.stage", "owner_id": "c.owner_id", "owner": "u.name", "tags": tags,
+        "note": "c.note", "consent": "CASE WHEN c.consent THEN 'true' ELSE 'false' END",
+        "do_not_contact": "CASE WHEN c.do_not_contact THEN 'true' ELSE 'false' END",
+        "version": "c.version", "created_at": "c.created_at", "updated_at": "c.updated_at",
+        "extra": "c.extra",
+    }  # fmt: skip
+
+
+def iso_utc(value: str) -> str:
+    """SQL writing a stored SQLite time (`2026-03-01 10:00:00.000000`, UTC) as isoformat()."""
+    return (
+        f"CASE WHEN length({value}) = 26 AND substr({value}, 21) = '000000' "
+        f"THEN replace(substr({value}, 1, 19), ' ', 'T') "
+        f"ELSE replace({value}, ' ', 'T') END || '+00:00'"
+    )
+
+
+def neutralised(value: str, starts: Sequence[str], *, sqlite: bool = True) -> str:
+    """SQL putting `'` before a text that starts (after any `'`) with one of `starts`."""
+    codes = ", ".join(str(ord(start)) for start in starts)
+    first = "unicode" if sqlite else "ascii"  # the first character's code, compared cheaply
+    # SQLite compares bytes: when every start, and `'`, sorts before 'A', most cells stop here.
+    cheap = f"{value} < 'A' AND " if sqlite and all(s < "A" for s in starts) else ""
+    quote = "''''"
+    return (
+        f"CASE WHEN {cheap}{first}({value}) IN ({codes}, 39) "
+        f"AND {first}(ltrim({value}, {quote})) IN ({codes}) "
+        f"THEN {quote} || {value} ELSE {value} END"
+    )
 
 
 def database_file(target: str) -> Path | None:
@@ -129,32 +167,13 @@ class ContactReader:
         return list(keys)
 
     def sql(self, neutralise: Sequence[str], utc_text: bool, extra: bool) -> str:
-        source = {
-            "id": "c.id", "name": "c.name", "email": "c.email", "phone": "c.phone",
-            "company_id": "c.company_id", "company": "co.name", "title": "c.title",
-            "stage": "c.stage", "owner_id": "c.owner_id", "owner": "u.name", "tags": "tg.names",
-            "note": "c.note", "consent": "CASE WHEN c.consent THEN 'true' ELSE 'false' END",
-            "do_not_contact": "CASE WHEN c.do_not_contact THEN 'true' ELSE 'false' END",
-            "version": "c.version", "created_at": "c.created_at", "updated_at": "c.updated_at",
-            "extra": "c.extra",
-        }  # fmt: skip
-        if utc_text:  # stored as 2026-03-01 10:00:00.000000 (UTC)
+        source = contact_sources("tg.names")
+        if utc_text:
             for name in ("created_at", "updated_at"):
-                value = source[name]
-                source[name] = (
-                    f"CASE WHEN length({value}) = 26 AND substr({value}, 21) = '000000' "
-                    f"THEN replace(substr({value}, 1, 19), ' ', 'T') "
-                    f"ELSE replace({value}, ' ', 'T') END || '+00:00'"
-                )
+                source[name] = iso_utc(source[name])
         if neutralise:
-            codes = ", ".join(str(ord(start)) for start in neutralise)
-            for name in _TEXT:
-                value = source[name]
-                source[name] = (  # every start to neutralise, and `'`, sorts before 'A'
-                    f"CASE WHEN {value} < 'A' AND unicode({value}) IN ({codes}, 39) "
-                    f"AND unicode(ltrim({value}, '''')) IN ({codes}) "
-                    f"THEN '''' || {value} ELSE {value} END"
-                )
+            for name in CONTACT_TEXT:
+                source[name] = neutralised(source[name], neutralise)
         where = list(self.where)
         if not self.include_do_not_contact:
             where.append("NOT c.do_not_contact")
