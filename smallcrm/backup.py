@@ -17,12 +17,17 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smallcrm import records, settings
 from smallcrm.errors import DatabaseError, Invalid, SmallCrmError
-from smallcrm.store import Db, open_db
-from smallcrm.store import backup as files
 from smallcrm.values import local_zone
+
+if TYPE_CHECKING:
+    from smallcrm.store import Db
+
+# The store (and SQLAlchemy with it) is imported by the functions that use it, so that asking
+# whether today's backup is due (`todays_target`) stays cheap.
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ def _stamp() -> str:
 
 def backup(db: Db, dest: str | Path) -> records.Backup:
     """Copy the database to DEST (a file, or a directory to put a dated file in), 0600."""
+    from smallcrm.store import backup as files
+
     if db.path is None:  # a team database: pg_dump (smallcrm.transfer knows the server side)
         from smallcrm import transfer
 
@@ -70,6 +77,9 @@ def restore(target: Db | str | None, source: str | Path) -> Restored:
 
     `target` is an open Db, or what --db says (None: SMALLCRM_DB, the config, the default):
     a database too damaged to open can be restored over too."""
+    from smallcrm.store import Db, open_db
+    from smallcrm.store import backup as files
+
     db = target if isinstance(target, Db) else None
     if db is not None:
         live = _sqlite_path(db, "db restore")
@@ -118,6 +128,8 @@ def restore(target: Db | str | None, source: str | Path) -> Restored:
 
 def check_backup(source: str | Path, directory: str | Path | None = None) -> str:
     """The schema revision of the backup SOURCE; DatabaseError when it cannot be restored."""
+    from smallcrm.store import backup as files
+
     candidate = Path(source).expanduser()
     work = Path(directory) if directory else settings.data_dir()
     if not work.is_dir():
@@ -128,6 +140,8 @@ def check_backup(source: str | Path, directory: str | Path | None = None) -> str
 
 def _current_tombstones(db: Db | None, live: Path) -> list[dict]:
     from smallcrm import privacy
+    from smallcrm.store import backup as files
+    from smallcrm.store import open_db
 
     if db is None and not files.is_healthy(live):
         return []
@@ -176,21 +190,32 @@ def automatic_backups(db: Db) -> list[Path]:
     return sorted(p for p in directory.glob(f"{prefix}*.db") if p.is_file())
 
 
+def todays_target(path: Path) -> Path | None:
+    """Where today's automatic backup of the SQLite file at `path` goes, if `backup.keep` asks
+    for them and it is not made yet; None otherwise. Loads no database code."""
+    if _keep() <= 0:
+        return None
+    path = path.resolve()
+    day = datetime.now(local_zone()).strftime("%Y-%m-%d")
+    target = backups_dir() / f"{_prefix(path)}{day}.db"
+    return None if target.exists() else target
+
+
 def daily_if_due(db: Db) -> Path | None:
     """Make today's automatic backup if `backup.keep` asks for them and there is none yet.
 
     Cheap when not due (one stat). Never raises: a failed backup is reported on stderr and
     the command goes on."""
+    from smallcrm.store import backup as files
+
     try:
-        keep = _keep()
         path = db.path
-        if keep <= 0 or db.dialect != "sqlite" or path is None:
+        if db.dialect != "sqlite" or path is None:
             return None
-        path = path.resolve()
-        day = datetime.now(local_zone()).strftime("%Y-%m-%d")
-        target = backups_dir() / f"{_prefix(path)}{day}.db"
-        if target.exists():
+        target = todays_target(path)
+        if target is None:
             return None
+        keep = _keep()
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         files.copy_database(path, target)
         for old in automatic_backups(db)[:-keep]:

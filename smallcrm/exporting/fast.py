@@ -21,9 +21,7 @@ tests/test_export_fast.py compares its output with the general path's for every 
 from __future__ import annotations
 
 import csv
-import hashlib
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,25 +32,12 @@ SERVED_FILTERS = frozenset({"tag", "stage", "owner"})
 
 def backup_due(path: Path) -> bool:
     """Whether opening this database through the store would make today's automatic backup.
-
-    Mirrors smallcrm.backup.daily_if_due's naming (that module loads the store). Any doubt
-    counts as due, so the general path runs and makes (or reports) the backup."""
-    from smallcrm import settings
-    from smallcrm.values import local_zone
+    Any doubt counts as due, so the general path runs and makes (or reports) the backup."""
+    from smallcrm import backup
 
     try:
-        keep = int(settings.setting("backup.keep", 0))
+        return backup.todays_target(path) is not None
     except Exception:  # not a number, an unreadable config: the general path reports it
-        return True
-    if keep <= 0:
-        return False
-    try:
-        resolved = path.resolve()
-        digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
-        day = datetime.now(local_zone()).strftime("%Y-%m-%d")
-        made = settings.data_dir() / "backups" / f"{resolved.stem}-{digest}-{day}.db"
-        return not made.exists()
-    except Exception:
         return True
 
 
