@@ -1,7 +1,7 @@
 """How fast the TUI is on a big database, measured with Pilot, against a minimal Textual app
 measured in the same run.
 
-    .venv/bin/python benchmarks/tui_speed.py
+    .venv/bin/python benchmarks/tui_speed.py [--check]
 
 Builds benchmarks/data/tui_big.db first if needed (see tui_data.py). Prints one line per figure
 with its budget:
@@ -322,7 +322,8 @@ async def run(db_path: Path) -> list[tuple[str, float, float, str]]:
     return results
 
 
-def main() -> None:
+def main() -> int:
+    check = "--check" in sys.argv[1:]  # exit 1 when a figure is over its budget
     os.environ.setdefault("SMALLCRM_USER", "rep 01")
     path = tui_data.build()
     results = cold(path)
@@ -341,7 +342,8 @@ def main() -> None:
         print(f"{name:<52} {shown:>10}{verdict}")
     print(f"{len(results) - failed} within budget, {failed} over")
     print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    return 1 if failed and check else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
