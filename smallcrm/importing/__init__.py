@@ -24,7 +24,7 @@ import dataclasses
 import json
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -186,32 +186,21 @@ def _run(
     rejects_path: Path | None,
     progress: Progress | None,
 ) -> ImportResult:
+    from smallcrm.importing import parallel
     from smallcrm.store.bulk import Scratch
 
     scratch = Scratch(handler.columns)
     try:
-        rows = 0
-        batch: list[Any] = []
-        unreadable: list[tuple[int, str, str]] = []
 
-        def validate() -> None:
-            staged, bad = handler.validate(batch)
-            scratch.stage(staged)
-            scratch.reject(bad + unreadable)
-            batch.clear()
-            unreadable.clear()
+        def report(done: int) -> None:
             if progress:
-                progress("reading", reader.position(), source.size)
+                progress("reading", done, source.size)
 
-        for item in reader:
-            if isinstance(item, Unreadable):
-                unreadable.append((item.line, item.reason, json.dumps(item.raw)))
-                continue
-            batch.append(item)
-            rows += 1
-            if len(batch) >= BATCH:
-                validate()
-        validate()
+        split = parallel.split_for(handler, reader, source)
+        if split is None:
+            rows = stage_rows(handler, reader, scratch, lambda: report(reader.position()))
+        else:
+            rows = parallel.stage_in_two(handler, reader, scratch, split, report)
         scratch.finish_staging()
         counts = scratch.counts()
         if rows == 0 and not counts["bad"]:
@@ -250,6 +239,36 @@ def _run(
         )
     finally:
         scratch.close()
+
+
+def stage_rows(
+    handler: Any, items: Iterable[Any], scratch: Any, report: Callable[[], None] | None
+) -> int:
+    """Validate the rows (and Unreadable items) of a reader a batch at a time into `scratch`;
+    `report` is called after each batch. Returns how many rows were read."""
+    rows = 0
+    batch: list[Any] = []
+    unreadable: list[tuple[int, str, str]] = []
+
+    def validate() -> None:
+        staged, bad = handler.validate(batch)
+        scratch.stage(staged)
+        scratch.reject(bad + unreadable)
+        batch.clear()
+        unreadable.clear()
+        if report:
+            report()
+
+    for item in items:
+        if isinstance(item, Unreadable):
+            unreadable.append((item.line, item.reason, json.dumps(item.raw)))
+            continue
+        batch.append(item)
+        rows += 1
+        if len(batch) >= BATCH:
+            validate()
+    validate()
+    return rows
 
 
 def _write_rejects(scratch: Any, reader: Any, path: Path) -> None:

@@ -232,6 +232,18 @@ class Kind:
                     self.tag_names.update(dict.fromkeys(item[at].split(",")))
         return staged, bad
 
+    # -- validation in two processes (smallcrm.importing.parallel) --------------------------
+
+    def part_state(self) -> dict[str, Any]:
+        """What validating a part of the file found that the write needs (picklable)."""
+        return {"inserting": self.inserting, "tag_names": list(self.tag_names)}
+
+    def absorb_part(self, state: Mapping[str, Any]) -> None:
+        """Take in the `part_state` of the rows after this one's, validated by another
+        process from the same starting state, as if this one had gone on to validate them."""
+        self.inserting += state["inserting"]
+        self.tag_names.update(dict.fromkeys(state["tag_names"]))
+
     def resolve_repeats(self, scratch: Any) -> None:
         """Rows repeating an earlier row of the file: skipped, rejected, or applied after it."""
         seen: set[int] = set()

@@ -8,7 +8,7 @@ the row has none; companies by name or domain.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -243,6 +243,19 @@ class Contacts(Kind):
             item[at] for item in staged if item[at] and item[ACTION] != "skip"
         )
         return staged, bad
+
+    def part_state(self) -> dict[str, Any]:
+        return {
+            **super().part_state(),
+            "new_companies": self.new_companies,
+            "used_companies": self.used_companies,
+        }
+
+    def absorb_part(self, state: Mapping[str, Any]) -> None:
+        super().absorb_part(state)
+        for key, name in state["new_companies"].items():  # the first line naming it wins
+            self.new_companies.setdefault(key, name)
+        self.used_companies.update(state["used_companies"])
 
     def changes(self, session: Any, model: Any, item: Any) -> dict[str, Any]:
         found = super().changes(session, model, item)

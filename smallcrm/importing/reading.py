@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import copy
 import csv
 import io
 import os
@@ -199,6 +200,7 @@ class CsvReader:
             reason = _undecodable(header, encoding)
             raise Invalid(f"{source.name}: line {self.reader.line_num}: {reason}")
         self.headers = [unneutralise(h.strip().lstrip("\ufeff")) for h in header]
+        self.line_offset = 0  # lines of the file before where `self.reader` started
         self._plan(mapping)
 
     def _plan(self, mapping: Mapping[str, str]) -> None:
@@ -236,8 +238,29 @@ class CsvReader:
         except (OSError, ValueError):
             return 0
 
+    @property
+    def lines_read(self) -> int:
+        """The file's lines read so far (the csv module reads none ahead of its rows)."""
+        return self.reader.line_num + self.line_offset
+
+    def from_offset(self, offset: int, lines_before: int) -> CsvReader:
+        """A reader of the same file's rows from byte `offset`, the start of a row after
+        `lines_before` lines (see :func:`find_split`), with this reader's columns."""
+        part = copy.copy(self)
+        part.binary = self.source.path.open("rb")
+        part.binary.seek(offset)
+        # Plain UTF-8: a BOM counts only at the start of the file.
+        encoding = "utf-8" if self.encoding == "utf-8-sig" else self.encoding
+        part.text = io.TextIOWrapper(
+            part.binary, encoding=encoding, errors="surrogateescape", newline=""
+        )
+        part.reader = csv.reader(part.text, delimiter=self.delimiter, strict=False)
+        part.line_offset = lines_before
+        return part
+
     def __iter__(self) -> Iterator[Row | Unreadable]:
         reader = self.reader
+        offset = self.line_offset
         headers = self.headers
         width = len(headers)
         # A field fed by one column (the usual case) is read without a loop.
@@ -245,14 +268,14 @@ class CsvReader:
         several = [(name, ix) for name, ix in self.fields.items() if len(ix) > 1]
         extras = self.extras
         check_bytes = not self.clean
-        previous = reader.line_num
+        previous = reader.line_num + offset
         while True:
             try:
                 cells = next(reader)
             except StopIteration:
                 return
             except csv.Error as error:
-                line, previous = previous + 1, reader.line_num
+                line, previous = previous + 1, reader.line_num + offset
                 yield Unreadable(line, f"cannot read this row: {error}", [])
                 continue
             except UnicodeError:
@@ -261,7 +284,7 @@ class CsvReader:
                     f"{self.source.name}: line {line}: cannot be read as "
                     f"{_shown_encoding(self.encoding)}; give its encoding with --encoding"
                 ) from None
-            line, previous = previous + 1, reader.line_num
+            line, previous = previous + 1, reader.line_num + offset
             count = len(cells)
             if not count or not "".join(cells).strip():
                 continue
@@ -296,6 +319,47 @@ class CsvReader:
 
     def close(self) -> None:
         self.text.close()
+
+
+def find_split(path: Path, fraction: float = 0.5) -> tuple[int, int] | None:
+    """(byte offset, lines before it) of the first line start past `fraction` of a UTF-8 CSV
+    file that is outside any quoted cell, where a second reader may start; None if none.
+
+    CSV doubles a quote inside a quoted cell, so a line ends a row when an even number of
+    quote characters come before it. A stray quote in an unquoted cell breaks that rule; the
+    reader of the first part confirms the split by ending a row on exactly that line (see
+    smallcrm.importing.parallel). Lines are counted as the reader counts them: LF, CRLF and a
+    lone CR each end one."""
+    size = path.stat().st_size
+    target = int(size * fraction)
+    quotes = newlines = crs = crlfs = done = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            while chunk.endswith(b"\r") and (more := handle.read(1)):
+                chunk += more  # a CRLF is never cut in two
+            if done + len(chunk) > target:
+                start = max(0, target - done)
+                seen = quotes + chunk.count(b'"', 0, start)
+                at = chunk.find(b"\n", start)
+                while at != -1:
+                    seen += chunk.count(b'"', start, at)
+                    if seen % 2 == 0:
+                        lines = newlines + chunk.count(b"\n", 0, at + 1)
+                        lone_crs = (
+                            crs
+                            + chunk.count(b"\r", 0, at)
+                            - crlfs
+                            - chunk.count(b"\r\n", 0, at + 1)
+                        )
+                        return done + at + 1, lines + lone_crs
+                    start = at
+                    at = chunk.find(b"\n", at + 1)
+            quotes += chunk.count(b'"')
+            newlines += chunk.count(b"\n")
+            crs += chunk.count(b"\r")
+            crlfs += chunk.count(b"\r\n")
+            done += len(chunk)
+    return None
 
 
 class VcardReader:

@@ -66,11 +66,12 @@ class Scratch:
     invalid rows. Table `ids`: keys resolved to record ids during the write (new companies).
     """
 
-    def __init__(self, columns: Sequence[str]) -> None:
+    def __init__(self, columns: Sequence[str], path: str | None = None) -> None:
         # In a private directory of its own, named until closed: the write phase ATTACHes it
         # to the database's connection to copy the rows over in SQL (see :func:`copy_staged`).
-        self.folder = tempfile.mkdtemp(prefix="smallcrm-import-")
-        self.path = os.path.join(self.folder, "scratch.db")
+        # A `path` given is a part staged by another process, inside the main file's folder.
+        self.folder = tempfile.mkdtemp(prefix="smallcrm-import-") if path is None else None
+        self.path = path or os.path.join(self.folder or "", "scratch.db")
         self.columns = list(columns)
         self.attached: tuple[Any, str] | None = None
         _bind_none_directly()
@@ -101,8 +102,39 @@ class Scratch:
     def reject(self, rows: Iterable[tuple[int, str, str]]) -> None:
         self.conn.executemany("INSERT OR REPLACE INTO bad VALUES (?, ?, ?)", rows)
 
+    def commit(self) -> None:
+        """Keep what was staged so far (a part is read by the process that absorbs it)."""
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+    def part_path(self, name: str) -> str:
+        """Where another process may stage a part of the rows (see :meth:`absorb`)."""
+        if self.folder is None:
+            raise ValueError("a part has no parts")
+        return os.path.join(self.folder, f"{name}.db")
+
+    def absorb(self, path: str, ord_offset: int) -> None:
+        """Add the rows a part (a Scratch file with the same columns, of later lines) staged,
+        its rows to insert numbered on from `ord_offset`."""
+        self.commit()
+        self.conn.execute("ATTACH DATABASE ? AS part", (path,))
+        try:
+            data = "".join(f', "{name}"' for name in self.columns)
+            self.conn.execute("BEGIN")
+            self.conn.execute(
+                "INSERT INTO staged SELECT line, key1, key2, action, existing, raw, ord + ?"
+                f"{data} FROM part.staged ORDER BY line",
+                (ord_offset,),
+            )
+            self.conn.execute("INSERT OR REPLACE INTO bad SELECT * FROM part.bad")
+            self.conn.execute("COMMIT")
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self.conn.execute("DETACH DATABASE part")
+
     def finish_staging(self) -> None:
-        self.conn.execute("COMMIT")
+        self.commit()
         self.conn.execute("CREATE INDEX ix_key1 ON staged (key1) WHERE key1 IS NOT NULL")
         self.conn.execute("CREATE INDEX ix_key2 ON staged (key2) WHERE key2 IS NOT NULL")
 
@@ -202,8 +234,9 @@ class Scratch:
         self.conn.close()
         with contextlib.suppress(OSError):
             os.unlink(self.path)
-        with contextlib.suppress(OSError):
-            os.rmdir(self.folder)
+        if self.folder is not None:
+            with contextlib.suppress(OSError):
+                os.rmdir(self.folder)
 
 
 # --------------------------------------------------------------------------------------------

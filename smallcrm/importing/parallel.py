@@ -1,0 +1,182 @@
+"""Validating a large CSV file on two cores: the second half in a forked process.
+
+Validation (parsing, checking, normalising, looking up duplicates and companies) is most of
+an import's work and each row's is independent of the others', so a large file is cut at a
+row boundary near its middle (:func:`smallcrm.importing.reading.find_split`). A child process
+validates the second part into its own scratch file while this one validates the first; the
+child's rows are then added to this one's scratch file and its findings (new companies,
+tags, rows to insert) to this handler, as if this process had gone on to validate them.
+Repeats across the two parts, and everything after, are found on the joined scratch file
+as before, so the result is the same as validating the file in one go.
+
+The cut is confirmed, never trusted: this process reads the first part with the same
+reader, and only if one of its rows ends exactly on the line before the cut are the
+child's rows used. Otherwise (a stray quote fooled the cut), or if the child fails in any
+way, the child is stopped and this process reads on through the rest of the file itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+import pickle
+import signal
+import struct
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+from smallcrm.importing.reading import CsvReader, Row, Source, Unreadable, find_split
+
+#: Below this size a file is validated in one process: forking and joining cost ~20 ms.
+MIN_BYTES = 2 * 1024 * 1024
+
+
+class Split(NamedTuple):
+    offset: int  # where the second part starts in the file
+    lines: int  # the file's lines before it
+
+
+def split_for(handler: Any, reader: Any, source: Source) -> Split | None:
+    """Where to cut this import in two, or None to validate it in one process."""
+    if (
+        not hasattr(os, "fork")
+        or source.size < MIN_BYTES
+        or not isinstance(reader, CsvReader)
+        or reader.encoding != "utf-8-sig"  # quote and newline bytes are never inside a character
+        or not reader.clean
+    ):
+        return None
+    found = find_split(source.path)
+    if found is None or found[1] <= reader.lines_read:
+        return None
+    return Split(*found)
+
+
+def stage_in_two(
+    handler: Any,
+    reader: CsvReader,
+    scratch: Any,
+    split: Split,
+    report: Callable[[int], None],
+) -> int:
+    """Validate the reader's rows into `scratch` using a child process for the part after
+    `split`; returns how many rows were read (as :func:`smallcrm.importing.stage_rows`)."""
+    from smallcrm.importing import stage_rows
+
+    part_path = scratch.part_path("part")
+    shared = mmap.mmap(-1, 8)  # bytes of its part the child has read, for the progress bar
+    handler.db.dispose()  # no database connection may be used on both sides of a fork
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child leaves by os._exit; its work is checked)
+        os.close(read_end)
+        _child(handler, reader, split, part_path, shared, write_end)
+    os.close(write_end)
+    child: int | None = pid
+    try:
+        first = _FirstPart(reader, split.lines)
+
+        def progress() -> None:
+            done = struct.unpack("q", shared[:8])[0] if first.confirmed is None else 0
+            report(reader.position() + done)
+
+        rows = stage_rows(handler, first, scratch, progress)
+        if first.confirmed:  # else this process has read the whole file itself
+            child = None
+            state = _result(pid, read_end)
+            if state is None:  # read the rest here: the same rows, in the same order
+                rows += stage_rows(handler, reader, scratch, progress)
+            else:
+                scratch.absorb(part_path, handler.inserting)
+                handler.absorb_part(state["handler"])
+                rows += state["rows"]
+                report(split.offset + state["read"])
+        return rows
+    finally:
+        if child is not None:
+            _stop(child)
+        os.close(read_end)
+        shared.close()
+        with contextlib.suppress(OSError):
+            os.unlink(part_path)
+
+
+class _FirstPart:
+    """The reader's items up to the end of line `lines`. `confirmed` becomes True when a row
+    ends exactly there; if a row runs past it, False, and the items go on to the file's end."""
+
+    def __init__(self, reader: CsvReader, lines: int) -> None:
+        self.reader = reader
+        self.lines = lines
+        self.confirmed: bool | None = None
+
+    def __iter__(self) -> Iterator[Row | Unreadable]:
+        reader = self.reader
+        if reader.lines_read == self.lines:
+            self.confirmed = True
+            return
+        items = iter(reader)
+        for item in items:
+            yield item
+            read = reader.lines_read
+            if read >= self.lines:
+                self.confirmed = read == self.lines
+                if self.confirmed:
+                    return
+                yield from items
+                return
+        self.confirmed = False  # the file ended before the cut: it changed under us
+
+
+def _child(
+    handler: Any, reader: CsvReader, split: Split, path: str, shared: mmap.mmap, out: int
+) -> None:
+    """Validate the rows after the cut into a scratch file at `path`; send the handler's
+    findings back through `out` and leave without running any of the parent's cleanup."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        from smallcrm.importing import stage_rows
+        from smallcrm.store.bulk import Scratch
+
+        part = reader.from_offset(split.offset, split.lines)
+        scratch = Scratch(handler.columns, path=path)
+
+        def progress() -> None:
+            shared[:8] = struct.pack("q", part.position() - split.offset)
+
+        rows = stage_rows(handler, part, scratch, progress)
+        scratch.commit()
+        scratch.conn.close()
+        read = part.position() - split.offset
+        payload = pickle.dumps({"rows": rows, "read": read, "handler": handler.part_state()})
+        with os.fdopen(out, "wb") as pipe:
+            pipe.write(payload)
+        handler.db.dispose()
+        code = 0
+    except BaseException:  # the parent validates the part itself and reports any error
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _result(pid: int, pipe: int) -> dict[str, Any] | None:
+    """The child's findings once it has finished (and been reaped), or None if it failed."""
+    chunks = []
+    while chunk := os.read(pipe, 1 << 16):
+        chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0 or not chunks:
+        return None
+    try:
+        found: dict[str, Any] = pickle.loads(b"".join(chunks))
+    except Exception:
+        return None
+    return found
+
+
+def _stop(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, ChildProcessError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
