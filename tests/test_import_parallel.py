@@ -220,9 +220,7 @@ def test_progress_counts_both_parts(db_path: Path, tmp_path: Path) -> None:
         patch.setattr(parallel, "MIN_BYTES", 0)
         db = open_db(str(db_path))
         try:
-            importing.import_file(
-                db, "contacts", source, progress=lambda *args: seen.append(args)
-            )
+            importing.import_file(db, "contacts", source, progress=lambda *args: seen.append(args))
         finally:
             db.dispose()
     reading_done = [done for phase, done, _ in seen if phase == "reading"]
@@ -235,9 +233,7 @@ def test_small_files_and_other_encodings_are_not_cut(tmp_path: Path) -> None:
     source = tmp_path / "people.csv"
     _write(source, _rows(3000))
     found = reading.Source(str(source), None)
-    reader = reading.CsvReader(
-        "contacts", found, mapping={}, delimiter=None, encoding="utf-8-sig"
-    )
+    reader = reading.CsvReader("contacts", found, mapping={}, delimiter=None, encoding="utf-8-sig")
     try:
         assert parallel.split_for(None, reader, found) is None  # under MIN_BYTES
         with pytest.MonkeyPatch.context() as patch:
