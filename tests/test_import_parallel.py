@@ -281,3 +281,46 @@ def test_no_cut_without_a_line_end_outside_quotes(tmp_path: Path) -> None:
     assert reading.find_split(path) is None
     path.write_bytes(b"a,b,c")
     assert reading.find_split(path) is None
+
+
+def test_an_error_in_the_first_part_stops_the_child_and_leaves_no_files(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import tempfile
+
+    from smallcrm.importing.people import Contacts
+
+    source = tmp_path / "people.csv"
+    _write(source, _rows(3000))
+    scratch_home = tmp_path / "tmp"
+    scratch_home.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_home))
+    parent = os.getpid()
+    original = Contacts.validate
+
+    def failing(self: Contacts, batch: list[Any]) -> Any:
+        if os.getpid() == parent:
+            raise RuntimeError("disk on fire")
+        return original(self, batch)
+
+    monkeypatch.setattr(Contacts, "validate", failing)
+    children: list[int] = []
+    fork = os.fork
+
+    def recorded_fork() -> int:
+        pid = fork()
+        if pid:
+            children.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recorded_fork)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        _import(str(db_path), source, two=True)
+    assert list(scratch_home.iterdir()) == []
+    assert len(children) == 1
+    with pytest.raises(ChildProcessError):  # the child was stopped and reaped
+        os.waitpid(children[0], os.WNOHANG)
+    monkeypatch.setattr(Contacts, "validate", original)
+    result, dumped = _import(str(db_path), source, two=True)
+    assert result.imported == 2964 and len(dumped["contact"]) == 2964

@@ -54,7 +54,6 @@ class Contacts(Kind):
         self.company_ids: dict[str, int] = {}
         self.by_cell: dict[str, Any] = {}  # company cell -> company() or its RowError
         self.stages: dict[str, str] = {}
-        self._matcher: Any = None
 
     def model(self) -> Any:
         from smallcrm.store.tables import Contact
@@ -191,9 +190,10 @@ class Contacts(Kind):
         return found, None
 
     def match(self, session: Any, staged: list[list[Any]]) -> Iterator[tuple[list[Any], int, str]]:
-        from sqlalchemy import bindparam, func
+        from sqlalchemy import func
         from sqlmodel import col, select
 
+        from smallcrm.store import bulk
         from smallcrm.store.tables import Contact
 
         by_email: dict[str, list[list[Any]]] = {}
@@ -204,11 +204,8 @@ class Contacts(Kind):
             else:
                 by_name.setdefault(fold(self.value(item, "name")), []).append(item)
         if by_email:
-            if self._matcher is None:  # built once: the IN list is one expanding parameter
-                self._matcher = select(Contact.id, func.lower(Contact.email)).where(
-                    func.lower(Contact.email).in_(bindparam("emails", expanding=True))
-                )
-            for contact_id, key in session.exec(self._matcher, params={"emails": list(by_email)}):
+            found = bulk.folded_matches(session, Contact.__table__, "email", list(by_email))
+            for contact_id, key in found:
                 for item in by_email.get(key, ()):
                     email = self.value(item, "email")
                     yield (
