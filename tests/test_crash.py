@@ -62,6 +62,30 @@ def state(path: Path) -> tuple[int, int, int]:
         conn.close()
 
 
+def _children(pid: int) -> set[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return {int(child) for child in handle.read().split()}
+    except OSError:  # gone, or no /proc
+        return set()
+
+
+def _wait_gone(pids: set[int], timeout: float = 10.0) -> None:
+    """Every process in `pids` has ended (a zombie nobody reaps counts as ended)."""
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while time.monotonic() < deadline:
+            try:
+                with open(f"/proc/{pid}/stat") as handle:
+                    if handle.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                        break
+            except OSError:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"process {pid} outlived the killed import")
+
+
 @pytest.mark.slow
 def test_kill_9_during_a_big_import_is_all_or_nothing(db_path: Path, tmp_path: Path) -> None:
     source = write_csv(tmp_path / "big.csv", ROWS)
@@ -88,6 +112,7 @@ def test_kill_9_during_a_big_import_is_all_or_nothing(db_path: Path, tmp_path: P
 
     rng = random.Random(20261123)
     outcomes = []
+    forked = []
     for trial in range(TRIALS):
         target = tmp_path / f"trial-{trial}.db"
         shutil.copyfile(db_path, target)
@@ -95,10 +120,15 @@ def test_kill_9_during_a_big_import_is_all_or_nothing(db_path: Path, tmp_path: P
         delay = duration * (trial + rng.uniform(0.1, 0.95)) / TRIALS
         process = importer(target, source)
         deadline = time.monotonic() + delay
+        children: set[int] = set()  # the forked validator of the file's second half
         while process.poll() is None and time.monotonic() < deadline:
+            children |= _children(process.pid)
             time.sleep(0.02)
+        children |= _children(process.pid)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=60)
+        _wait_gone(children)  # none outlives the command
+        forked.append(bool(children))
 
         found = state(target)
         assert found in (before, after), f"trial {trial}: half an import {found}"
@@ -112,3 +142,4 @@ def test_kill_9_during_a_big_import_is_all_or_nothing(db_path: Path, tmp_path: P
         finally:
             reopened.dispose()
     assert "none" in outcomes  # at least one kill landed before the commit
+    assert any(forked)  # and at least one while a child validated the file's second half

@@ -68,10 +68,11 @@ def stage_in_two(
     shared = mmap.mmap(-1, 8)  # bytes of its part the child has read, for the progress bar
     handler.db.dispose()  # no database connection may be used on both sides of a fork
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # pragma: no cover (the child leaves by os._exit; its work is checked)
         os.close(read_end)
-        _child(handler, reader, split, part_path, shared, write_end)
+        _child(handler, reader, split, part_path, shared, write_end, parent)
     os.close(write_end)
     child: int | None = pid
     try:
@@ -130,10 +131,18 @@ class _FirstPart:
 
 
 def _child(
-    handler: Any, reader: CsvReader, split: Split, path: str, shared: mmap.mmap, out: int
+    handler: Any,
+    reader: CsvReader,
+    split: Split,
+    path: str,
+    shared: mmap.mmap,
+    out: int,
+    parent: int,
 ) -> None:
     """Validate the rows after the cut into a scratch file at `path`; send the handler's
-    findings back through `out` and leave without running any of the parent's cleanup."""
+    findings back through `out` and leave without running any of the parent's cleanup.
+    If the parent dies (kill -9), the child stops at its next batch and removes the scratch
+    folder the parent left."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -144,6 +153,8 @@ def _child(
         scratch = Scratch(handler.columns, path=path)
 
         def progress() -> None:
+            if os.getppid() != parent:
+                raise _Orphaned
             shared[:8] = struct.pack("q", part.position() - split.offset)
 
         rows = stage_rows(handler, part, scratch, progress)
@@ -155,10 +166,23 @@ def _child(
             pipe.write(payload)
         handler.db.dispose()
         code = 0
+    except _Orphaned:  # nobody is left to remove the import's scratch files
+        _remove_folder(os.path.dirname(path))
     except BaseException:  # the parent validates the part itself and reports any error
         code = 1
     finally:
         os._exit(code)
+
+
+class _Orphaned(Exception):
+    """The parent died (kill -9) while the child was validating."""
+
+
+def _remove_folder(folder: str) -> None:
+    with contextlib.suppress(OSError):
+        for name in os.listdir(folder):
+            os.unlink(os.path.join(folder, name))
+        os.rmdir(folder)
 
 
 def _result(pid: int, pipe: int) -> dict[str, Any] | None:
