@@ -235,12 +235,14 @@ def test_small_files_and_other_encodings_are_not_cut(tmp_path: Path) -> None:
     found = reading.Source(str(source), None)
     reader = reading.CsvReader("contacts", found, mapping={}, delimiter=None, encoding="utf-8-sig")
     try:
-        assert parallel.split_for(None, reader, found) is None  # under MIN_BYTES
+        assert parallel.split_for(reader, found) is None  # under MIN_BYTES
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(parallel, "MIN_BYTES", 0)
-            assert parallel.split_for(None, reader, found) is not None
+            assert parallel.split_for(reader, found) is not None
             reader.encoding = "latin-1"
-            assert parallel.split_for(None, reader, found) is None
+            assert parallel.split_for(reader, found) is None
+            reader.encoding, reader.clean = "utf-8-sig", False  # a row with undecodable bytes
+            assert parallel.split_for(reader, found) is None
     finally:
         reader.close()
 

@@ -196,7 +196,7 @@ def _run(
             if progress:
                 progress("reading", done, source.size)
 
-        split = parallel.split_for(handler, reader, source)
+        split = parallel.split_for(reader, source)
         if split is None:
             rows = stage_rows(handler, reader, scratch, lambda: report(reader.position()))
         else:

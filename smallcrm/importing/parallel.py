@@ -37,7 +37,7 @@ class Split(NamedTuple):
     lines: int  # the file's lines before it
 
 
-def split_for(handler: Any, reader: Any, source: Source) -> Split | None:
+def split_for(reader: Any, source: Source) -> Split | None:
     """Where to cut this import in two, or None to validate it in one process."""
     if (
         not hasattr(os, "fork")
@@ -84,8 +84,8 @@ def stage_in_two(
 
         rows = stage_rows(handler, first, scratch, progress)
         if first.confirmed:  # else this process has read the whole file itself
-            child = None
             state = _result(pid, read_end)
+            child = None  # reaped
             if state is None:  # read the rest here: the same rows, in the same order
                 rows += stage_rows(handler, reader, scratch, progress)
             else:
@@ -114,9 +114,6 @@ class _FirstPart:
 
     def __iter__(self) -> Iterator[Row | Unreadable]:
         reader = self.reader
-        if reader.lines_read == self.lines:
-            self.confirmed = True
-            return
         items = iter(reader)
         for item in items:
             yield item

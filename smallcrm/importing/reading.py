@@ -321,8 +321,8 @@ class CsvReader:
         self.text.close()
 
 
-def find_split(path: Path, fraction: float = 0.5) -> tuple[int, int] | None:
-    """(byte offset, lines before it) of the first line start past `fraction` of a UTF-8 CSV
+def find_split(path: Path) -> tuple[int, int] | None:
+    """(byte offset, lines before it) of the first line start past the middle of a UTF-8 CSV
     file that is outside any quoted cell, where a second reader may start; None if none.
 
     CSV doubles a quote inside a quoted cell, so a line ends a row when an even number of
@@ -330,8 +330,7 @@ def find_split(path: Path, fraction: float = 0.5) -> tuple[int, int] | None:
     reader of the first part confirms the split by ending a row on exactly that line (see
     smallcrm.importing.parallel). Lines are counted as the reader counts them: LF, CRLF and a
     lone CR each end one."""
-    size = path.stat().st_size
-    target = int(size * fraction)
+    target = path.stat().st_size // 2
     quotes = newlines = crs = crlfs = done = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):

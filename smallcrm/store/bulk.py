@@ -132,7 +132,6 @@ class Scratch:
             )
             self.conn.execute("INSERT OR REPLACE INTO bad SELECT * FROM part.bad")
             self.conn.execute("COMMIT")
-            self._counts = None
         finally:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
