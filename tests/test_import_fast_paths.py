@@ -185,3 +185,42 @@ def test_write_attached_detaches_and_rolls_back(db_path: Path, tmp_path: Path) -
         assert "side" not in schemas
     finally:
         db.dispose()
+
+
+def test_scratch_folders_of_killed_imports_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smallcrm.store import bulk
+
+    home = tmp_path / "tmp"
+    home.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(home))
+    now = 1_900_000_000.0
+    day = 24 * 3600
+
+    def folder(name: str, age: float, file_age: float | None = None) -> Path:
+        path = home / name
+        path.mkdir()
+        scratch = path / "scratch.db"
+        scratch.write_bytes(b"rows")
+        os.utime(scratch, (now - (age if file_age is None else file_age),) * 2)
+        os.utime(path, (now - age,) * 2)
+        return path
+
+    abandoned = folder("smallcrm-import-old", 2 * day)
+    running = folder("smallcrm-import-new", 60)
+    still_writing = folder("smallcrm-import-busy", 2 * day, file_age=5)  # entries old, file not
+    other = folder("someone-else", 3 * day)
+    plain_file = home / "smallcrm-import-file"
+    plain_file.write_text("not a folder")
+    os.utime(plain_file, (now - 3 * day,) * 2)
+
+    bulk.sweep_abandoned_scratch(now)
+    assert not abandoned.exists()
+    assert running.exists() and still_writing.exists() and other.exists()
+    assert plain_file.exists()
+    scratch = Scratch(["a"])  # every import sweeps before it makes its own folder
+    try:
+        assert Path(scratch.folder or "").parent == home
+    finally:
+        scratch.close()

@@ -24,7 +24,9 @@ import contextlib
 import json
 import os
 import sqlite3
+import stat
 import tempfile
+import time
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
@@ -56,6 +58,35 @@ def _bind_none_directly() -> None:
 _NOTHING: Mapping[Any, Any] = types.MappingProxyType({})
 
 
+SCRATCH_PREFIX = "smallcrm-import-"
+#: A scratch folder untouched this long belongs to an import that was killed (kill -9, a
+#: crash, a power cut): no import runs for a day, and a running one writes its file always.
+ABANDONED_AFTER_S = 24 * 3600
+
+
+def sweep_abandoned_scratch(now: float | None = None) -> None:
+    """Remove this user's scratch folders that killed imports left in the temp directory."""
+    now = time.time() if now is None else now
+    home = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(home) if n.startswith(SCRATCH_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        folder = os.path.join(home, name)
+        with contextlib.suppress(OSError):
+            info = os.lstat(folder)
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != getattr(os, "getuid", int)():
+                continue
+            files = [os.path.join(folder, f) for f in os.listdir(folder)]
+            newest = max([info.st_mtime, *(os.lstat(f).st_mtime for f in files)])
+            if now - newest < ABANDONED_AFTER_S:
+                continue
+            for file in files:
+                os.unlink(file)
+            os.rmdir(folder)
+
+
 class Scratch:
     """A throw-away SQLite file holding an import's validated rows until they are written.
 
@@ -70,7 +101,9 @@ class Scratch:
         # In a private directory of its own, named until closed: the write phase ATTACHes it
         # to the database's connection to copy the rows over in SQL (see :func:`copy_staged`).
         # A `path` given is a part staged by another process, inside the main file's folder.
-        self.folder = tempfile.mkdtemp(prefix="smallcrm-import-") if path is None else None
+        if path is None:
+            sweep_abandoned_scratch()
+        self.folder = tempfile.mkdtemp(prefix=SCRATCH_PREFIX) if path is None else None
         self.path = path or os.path.join(self.folder or "", "scratch.db")
         self.columns = list(columns)
         self.attached: tuple[Any, str] | None = None
