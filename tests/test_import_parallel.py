@@ -326,3 +326,37 @@ def test_an_error_in_the_first_part_stops_the_child_and_leaves_no_files(
     monkeypatch.setattr(Contacts, "validate", original)
     result, dumped = _import(str(db_path), source, two=True)
     assert result.imported == 2964 and len(dumped["contact"]) == 2964
+
+
+@pytest.mark.parametrize("policy", ["skip", "update", "error"])
+def test_two_parts_against_records_already_there(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str
+) -> None:
+    """Rows of both parts that match existing contacts are skipped, update them or are
+    rejected exactly as in one process; a dry run writes nothing either way."""
+    first = tmp_path / "first.csv"
+    _write(first, _rows(3000)[::50])  # 60 contacts from all over the file
+    serial_db = _copy(db_path, "serial.db")
+    for target in (str(db_path), serial_db):
+        _import(target, first, two=False)
+    rows = _rows(3000)
+    for row in rows[::25]:  # half of them match an existing contact, with a new title
+        row[4] = "Chief Buyer"
+    source = tmp_path / "people.csv"
+    _write(source, rows)
+    spy = _Spy(monkeypatch)
+    dry = _import(str(db_path), source, two=True, on_duplicate=policy, dry_run=True)
+    serial_dry = _import(serial_db, source, two=False, on_duplicate=policy, dry_run=True)
+    assert dry == serial_dry
+    assert spy.absorbed == 1
+    serial = _import(serial_db, source, two=False, on_duplicate=policy)
+    split = _import(str(db_path), source, two=True, on_duplicate=policy)
+    assert spy.absorbed == 2
+    assert split[0] == serial[0]
+    assert split[1] == serial[1]
+    if policy == "update":
+        assert split[0].updated >= 50
+    elif policy == "skip":
+        assert split[0].skipped >= 50
+    else:
+        assert split[0].refused and split[0].rejected >= 50
