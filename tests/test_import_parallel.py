@@ -360,3 +360,21 @@ def test_two_parts_against_records_already_there(
         assert split[0].skipped >= 50
     else:
         assert split[0].refused and split[0].rejected >= 50
+
+
+def test_when_no_process_can_be_forked_one_process_reads_it_all(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    source = tmp_path / "people.csv"
+    _write(source, _rows(3000))
+    serial = _import(_copy(db_path, "serial.db"), source, two=False)
+
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    spy = _Spy(monkeypatch)
+    assert _import(str(db_path), source, two=True) == serial
+    assert spy.absorbed == 0

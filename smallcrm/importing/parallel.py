@@ -64,12 +64,24 @@ def stage_in_two(
     `split`; returns how many rows were read (as :func:`smallcrm.importing.stage_rows`)."""
     from smallcrm.importing import stage_rows
 
+    def alone() -> int:
+        return stage_rows(handler, reader, scratch, lambda: report(reader.position()))
+
     part_path = scratch.part_path("part")
-    shared = mmap.mmap(-1, 8)  # bytes of its part the child has read, for the progress bar
     handler.db.dispose()  # no database connection may be used on both sides of a fork
-    read_end, write_end = os.pipe()
+    try:
+        shared = mmap.mmap(-1, 8)  # bytes of its part the child has read, for the progress bar
+        read_end, write_end = os.pipe()
+    except OSError:  # out of memory or file descriptors: this process reads it all
+        return alone()
     parent = os.getpid()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # a limit on processes (RLIMIT_NPROC, a container's pids limit)
+        os.close(read_end)
+        os.close(write_end)
+        shared.close()
+        return alone()
     if pid == 0:  # pragma: no cover (the child leaves by os._exit; its work is checked)
         os.close(read_end)
         _child(handler, reader, split, part_path, shared, write_end, parent)
