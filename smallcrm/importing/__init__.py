@@ -196,11 +196,7 @@ def _run(
             if progress:
                 progress("reading", done, source.size)
 
-        split = parallel.split_for(reader, source)
-        if split is None:
-            rows = stage_rows(handler, reader, scratch, lambda: report(reader.position()))
-        else:
-            rows = parallel.stage_in_two(handler, reader, scratch, split, report)
+        rows = parallel.stage(handler, reader, source, scratch, report)
         scratch.finish_staging()
         counts = scratch.counts()
         if rows == 0 and not counts["bad"]:

@@ -53,19 +53,34 @@ def split_for(reader: Any, source: Source) -> Split | None:
     return Split(*found)
 
 
-def stage_in_two(
+def stage(
+    handler: Any, reader: Any, source: Source, scratch: Any, report: Callable[[int], None]
+) -> int:
+    """Validate the reader's rows into `scratch`, on two cores where :func:`split_for` finds
+    a cut; `report` gets the bytes read so far after each batch. Returns how many rows were
+    read (as :func:`smallcrm.importing.stage_rows`)."""
+    from smallcrm.importing import stage_rows
+
+    def alone() -> int:
+        return stage_rows(handler, reader, scratch, lambda: report(reader.position()))
+
+    split = split_for(reader, source)
+    if split is None:
+        return alone()
+    return _stage_in_two(handler, reader, scratch, split, report, alone)
+
+
+def _stage_in_two(
     handler: Any,
     reader: CsvReader,
     scratch: Any,
     split: Split,
     report: Callable[[int], None],
+    alone: Callable[[], int],
 ) -> int:
     """Validate the reader's rows into `scratch` using a child process for the part after
-    `split`; returns how many rows were read (as :func:`smallcrm.importing.stage_rows`)."""
+    `split`; `alone` validates them all here when no child can be started."""
     from smallcrm.importing import stage_rows
-
-    def alone() -> int:
-        return stage_rows(handler, reader, scratch, lambda: report(reader.position()))
 
     part_path = scratch.part_path("part")
     handler.db.dispose()  # no database connection may be used on both sides of a fork
