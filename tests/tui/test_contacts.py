@@ -75,7 +75,8 @@ async def test_enter_opens_the_customer_and_escape_comes_back(db, make) -> None:
         assert isinstance(app.screen, ContactsScreen)
 
 
-async def test_pages_through_the_database(db, make) -> None:
+def _fill_two_pages(db) -> None:  # type: ignore[no-untyped-def]
+    """Two full pages of contacts and five more, in one write."""
     from smallcrm.store import search_index
     from smallcrm.store.tables import Contact, now_utc
 
@@ -87,6 +88,10 @@ async def test_pages_through_the_database(db, make) -> None:
         )
         session.flush()
         search_index.rebuild(session)
+
+
+async def test_pages_through_the_database(db, make) -> None:
+    _fill_two_pages(db)
     app = make(db)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _contacts_screen(pilot)
@@ -210,17 +215,7 @@ async def test_the_cursor_keys_move_within_the_page_and_keys_follow_the_row(db, 
 async def test_paging_redraws_the_rows_without_a_new_layout(db, make) -> None:
     """A layout pass redraws the whole screen; a new page only needs the rows and the counts
     line (a fixed-height table, a count padded to the widest page of the total)."""
-    from smallcrm.store import search_index
-    from smallcrm.store.tables import Contact, now_utc
-
-    with db.write() as session:
-        now = now_utc()
-        session.add_all(
-            Contact(name=f"Person {i:04d}", created_at=now, updated_at=now)
-            for i in range(PAGE * 2 + 5)
-        )
-        session.flush()
-        search_index.rebuild(session)
+    _fill_two_pages(db)
     app = make(db)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await _contacts_screen(pilot)
