@@ -156,6 +156,19 @@ def main() -> int:
         contact_id = "5000"
         print(f"python {python}; {runs} alternating runs per side, medians; target <= {TARGET}")
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores\n")
+        # (name, smallcrm's command, the floor script's arguments after its path)
+        reads = [
+            (
+                "smallcrm followup list --format json",
+                [script, "--db", str(db_path), "followup", "list", "--format", "json"],
+                [str(db_path)],
+            ),
+            (
+                f"smallcrm contact show {contact_id}",
+                [script, "--db", str(db_path), "contact", "show", contact_id],
+                [str(db_path), "--contact-id", contact_id],
+            ),
+        ]
         ratios = [
             compare(
                 "smallcrm --help",
@@ -164,36 +177,14 @@ def main() -> int:
                 env,
                 runs,
             ),
-            compare(
-                "smallcrm followup list --format json",
-                [script, "--db", str(db_path), "followup", "list", "--format", "json"],
-                [python, str(floor), str(db_path)],
-                env,
-                runs,
-            ),
-            compare(
-                f"smallcrm contact show {contact_id}",
-                [script, "--db", str(db_path), "contact", "show", contact_id],
-                [python, str(floor), str(db_path), "--contact-id", contact_id],
-                env,
-                runs,
+            *(
+                compare(name, ours, [python, str(floor), *floor_args], env, runs)
+                for name, ours, floor_args in reads
             ),
         ]
         print("\nFor reference, against the floor leaving as smallcrm does (no teardown):")
-        compare(
-            "smallcrm followup list --format json",
-            [script, "--db", str(db_path), "followup", "list", "--format", "json"],
-            [python, str(floor_fast_exit), str(db_path)],
-            env,
-            runs,
-        )
-        compare(
-            f"smallcrm contact show {contact_id}",
-            [script, "--db", str(db_path), "contact", "show", contact_id],
-            [python, str(floor_fast_exit), str(db_path), "--contact-id", contact_id],
-            env,
-            runs,
-        )
+        for name, ours, floor_args in reads:
+            compare(name, ours, [python, str(floor_fast_exit), *floor_args], env, runs)
     missed = [r for r in ratios if r > TARGET]
     print(
         f"\n{'all targets met' if not missed else f'{len(missed)} target(s) missed'} "
