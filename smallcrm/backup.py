@@ -201,6 +201,16 @@ def todays_target(path: Path) -> Path | None:
     return None if target.exists() else target
 
 
+def due(path: Path) -> bool:
+    """Whether opening the SQLite file at `path` through the store would make today's
+    automatic backup. Any doubt counts as due, so the store opens it and makes (or reports)
+    the backup. For the paths that read the file without the store (export, import)."""
+    try:
+        return todays_target(path) is not None
+    except Exception:  # not a number, an unreadable config: the store reports it
+        return True
+
+
 def daily_if_due(db: Db) -> Path | None:
     """Make today's automatic backup if `backup.keep` asks for them and there is none yet.
 

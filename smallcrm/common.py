@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from smallcrm.errors import Conflict, Invalid
-from smallcrm.store.tables import now_utc
 
 MAX_NAME = 500
 MAX_TEXT = 2_000_000
@@ -54,5 +53,7 @@ def check_version(row: Any, expected: int | None, what: str) -> None:
 
 def touch(row: Any) -> None:
     """Mark a row changed: a new version for optimistic locking and a fresh updated_at."""
+    from smallcrm.store.tables import now_utc  # not at import: imports validate without it
+
     row.version += 1
     row.updated_at = now_utc()

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from smallcrm import contacts, exporting, importing, users
+from smallcrm import backup, contacts, exporting, importing, users
 from smallcrm.exporting import fast as fast_path
 from smallcrm.store import Db
 
@@ -142,19 +142,17 @@ def test_other_databases_take_the_general_path(db: Db, db_path: Path, tmp_path: 
 def test_a_due_daily_backup_takes_the_general_path(
     db: Db, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from smallcrm import backup
-
     fill(db)
     assert fast(db_path) is not None  # no backups configured
     monkeypatch.setenv("SMALLCRM_BACKUP_KEEP", "3")
-    assert fast_path.backup_due(db_path)
+    assert backup.due(db_path)
     assert fast(db_path) is None
     made = backup.daily_if_due(db)  # what the general path's first open of the day does
     assert made is not None and made.exists()
-    assert not fast_path.backup_due(db_path)
+    assert not backup.due(db_path)
     assert fast(db_path) == general(db)
     monkeypatch.setenv("SMALLCRM_BACKUP_KEEP", "many")
-    assert fast_path.backup_due(db_path)  # in doubt: the general path reports it
+    assert backup.due(db_path)  # in doubt: the general path reports it
 
 
 def _env(**extra: str) -> dict[str, str]:

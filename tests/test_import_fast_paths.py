@@ -20,7 +20,7 @@ import pytest
 from smallcrm import importing, search
 from smallcrm.importing.kinds import Kind
 from smallcrm.store import open_db
-from smallcrm.store.bulk import Scratch
+from smallcrm.store.scratch import Scratch
 
 ROWS = 6000  # above the sizes where indexes are rebuilt and the FTS5 bulk settings apply
 
@@ -190,7 +190,7 @@ def test_write_attached_detaches_and_rolls_back(db_path: Path, tmp_path: Path) -
 def test_scratch_folders_of_killed_imports_are_swept(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from smallcrm.store import bulk
+    from smallcrm.store import scratch as scratch_files
 
     home = tmp_path / "tmp"
     home.mkdir()
@@ -215,7 +215,7 @@ def test_scratch_folders_of_killed_imports_are_swept(
     plain_file.write_text("not a folder")
     os.utime(plain_file, (now - 3 * day,) * 2)
 
-    bulk.sweep_abandoned_scratch(now)
+    scratch_files.sweep_abandoned_scratch(now)
     assert not abandoned.exists()
     assert running.exists() and still_writing.exists() and other.exists()
     assert plain_file.exists()

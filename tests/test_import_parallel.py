@@ -16,7 +16,7 @@ from sqlalchemy import text
 from smallcrm import importing
 from smallcrm.importing import parallel, reading
 from smallcrm.store import Db, open_db
-from smallcrm.store.bulk import Scratch
+from smallcrm.store.scratch import Scratch
 
 HEADER = ["Name", "Email", "Phone", "Company", "Title", "Tags", "Notes", "Colour"]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from smallcrm.cli.context import get_db
+from smallcrm.cli.context import db_option, get_db
 from smallcrm.cli.options import usage_error
 from smallcrm.textsafe import visible
 
@@ -116,7 +116,7 @@ def import_command(
     named as `line N: reason` (exit 1), unless --rejects is given. The last line printed is
     `imported N, updated N, skipped N, rejected N`.
     """
-    from smallcrm import importing
+    from smallcrm import importing, settings
     from smallcrm.errors import Invalid
 
     chosen = kind_name(kind)
@@ -131,9 +131,11 @@ def import_command(
         importing.checked_map(chosen, mapping)
     except Invalid as error:
         raise usage_error(str(error)) from None
+    # Opened only when needed: contacts are validated against the file without the store.
+    database = importing.DeferredDb(settings.database_target(db_option()), get_db)
     with _progress() as progress:
         result = importing.import_file(
-            get_db(),
+            database,
             chosen,
             file,
             mapping=mapping,

@@ -22,23 +22,12 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Mapping
-from pathlib import Path
 from typing import IO, Any
 
+from smallcrm import backup
 from smallcrm.store import fastread
 
 SERVED_FILTERS = frozenset({"tag", "stage", "owner"})
-
-
-def backup_due(path: Path) -> bool:
-    """Whether opening this database through the store would make today's automatic backup.
-    Any doubt counts as due, so the general path runs and makes (or reports) the backup."""
-    from smallcrm import backup
-
-    try:
-        return backup.todays_target(path) is not None
-    except Exception:  # not a number, an unreadable config: the general path reports it
-        return True
 
 
 class ContactsCsv:
@@ -86,7 +75,7 @@ def prepare(
     if set(given) - SERVED_FILTERS:
         return None
     path = fastread.database_file(target)
-    if path is None or backup_due(path):
+    if path is None or backup.due(path):
         return None
     stage = None
     if given.get("stage") and str(given["stage"]).strip():

@@ -5,7 +5,7 @@ Two phases, so the write lock is held only for writing:
 1. **Validate** (no write lock): the file is read as a stream (:mod:`.reading`), each row
    mapped to fields (:mod:`smallcrm.columns`), checked and normalised (:mod:`.cells`), its
    references and duplicates looked up a batch at a time in short read transactions, and the
-   result staged in a scratch file (:class:`smallcrm.store.bulk.Scratch`). Nothing grows with
+   result staged in a scratch file (:class:`smallcrm.store.scratch.Scratch`). Nothing grows with
    the file but the scratch file.
 2. **Write** (one write transaction): unless some row was invalid and no rejects file was
    asked for, the staged rows go in with batched inserts (on SQLite `INSERT … SELECT` from the
@@ -40,6 +40,7 @@ from smallcrm.importing.cells import (
     split_tags,
     unneutralise,
 )
+from smallcrm.importing.kinds import DeferredDb
 from smallcrm.importing.reading import (
     CsvReader,
     Source,
@@ -52,6 +53,7 @@ from smallcrm.importing.reading import (
 
 __all__ = [
     "DUPLICATE_POLICIES",
+    "DeferredDb",
     "FORMULA_STARTS",
     "ImportResult",
     "PhoneNormaliser",
@@ -147,6 +149,7 @@ def import_file(
 ) -> ImportResult:
     """Import FILE (or `-`, standard input) as records of `kind`; see the module docstring.
 
+    `db` is the store's Db, or a DeferredDb (the CLI's), opened only when needed.
     `mapping` maps column names to fields (`--map`). Invalid rows make the whole import write
     nothing unless `rejects` names a file for them; `dry_run` validates and writes nothing.
     """
@@ -161,6 +164,8 @@ def import_file(
     if delimiter is not None:
         parse_delimiter(delimiter)
     handler = _handler(kind, db, on_duplicate)
+    if isinstance(db, DeferredDb):
+        handler.reads = _file_reads(db, kind, on_duplicate) or handler.store_db()
     rejects_path = Path(rejects).expanduser() if rejects else None
     source_file = Source(source, stdin)
     try:
@@ -178,6 +183,22 @@ def import_file(
         source_file.close()
 
 
+def _file_reads(db: DeferredDb, kind: str, on_duplicate: str) -> Any:
+    """Reads of the database file for validating contacts without the database stack, or None
+    where validation needs the store: other kinds, `--on-duplicate update` (which compares
+    records), a database that is not a local file of this schema in WAL mode (the store
+    creates, upgrades or refuses it), or a first open of the day (the store makes the backup)."""
+    from smallcrm import backup
+    from smallcrm.store import fastread, lookups
+
+    if kind != "contacts" or on_duplicate == "update":
+        return None
+    path = fastread.database_file(db.target)
+    if path is None or backup.due(path):
+        return None
+    return lookups.FileReads.open(path)
+
+
 def _run(
     handler: Any,
     reader: Any,
@@ -187,7 +208,7 @@ def _run(
     progress: Progress | None,
 ) -> ImportResult:
     from smallcrm.importing import parallel
-    from smallcrm.store.bulk import Scratch
+    from smallcrm.store.scratch import Scratch
 
     scratch = Scratch(handler.columns)
     try:
@@ -196,7 +217,8 @@ def _run(
             if progress:
                 progress("reading", done, source.size)
 
-        rows = parallel.stage(handler, reader, source, scratch, report)
+        prepare = handler.ready_to_write if handler.write_deferred() and not dry_run else None
+        rows = parallel.stage(handler, reader, source, scratch, report, prepare)
         scratch.finish_staging()
         counts = scratch.counts()
         if rows == 0 and not counts["bad"]:

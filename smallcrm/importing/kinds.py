@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from smallcrm import settings, tags, users
+from smallcrm import settings
 from smallcrm.common import MAX_NAME, clean_name
 from smallcrm.errors import Ambiguous, Invalid, NotFound, SmallCrmError
 from smallcrm.importing.cells import PhoneNormaliser, fold
@@ -29,6 +30,17 @@ if TYPE_CHECKING:
 
 AT = 7  # staged rows: line, key1, key2, action, existing, raw, ord, then the values
 LINE, KEY1, KEY2, ACTION, EXISTING, RAW, ORD = range(AT)
+
+
+@dataclass(frozen=True)
+class DeferredDb:
+    """A database named but not opened yet: `target` as smallcrm.settings gives it, `open`
+    opens it through the store. A contacts import then validates against a SQLite file with
+    the standard library (smallcrm.store.lookups) and loads the database stack only to write:
+    on a large file, while a forked child validates (smallcrm.importing.parallel)."""
+
+    target: str
+    open: Callable[[], Any]
 
 
 class RowError(Exception):
@@ -98,8 +110,10 @@ class Lookups:
             if key in ("me", self.me):
                 found: int | None = 0
             else:
-                row = users.find(session, value)
-                found = None if row is None else (0 if row.login == self.me else row.id)
+                from smallcrm.store import lookups
+
+                row = lookups.user(lookups.Reads.of(session), value)
+                found = None if row is None else (0 if row[1] == self.me else row[0])
             self.owners[key] = found
         found = self.owners[key]
         if found is None:
@@ -147,7 +161,8 @@ class Kind:
     link: str | None = None
 
     def __init__(self, db: Any, on_duplicate: str) -> None:
-        self.db = db
+        self.db = db  # the store's Db, or a DeferredDb until the write opens it
+        self.reads = db  # what validation reads through: the Db, or lookups.FileReads
         self.policy = on_duplicate
         self.look = Lookups()
         self.index = {name: AT + i for i, name in enumerate(self.columns)}
@@ -196,7 +211,7 @@ class Kind:
         raws: dict[int, list[str]] = {}
         keep_raw = self.policy == "error"
         prepare = self.prepare
-        with self.db.read() as session:
+        with self.reads.read() as session:
             self.before_batch(session, batch)
             for row in batch:
                 try:
@@ -287,6 +302,8 @@ class Kind:
             if merged != current:
                 found["extra"] = merged
         if "tags" in self.index and (names := self.value(item, "tags")):
+            from smallcrm import tags
+
             have = set(tags.tags_of(session, self.tag_kind, [model.id]).get(model.id, []))
             new_tags = [n for n in names.split(",") if n not in have]
             if new_tags:
@@ -295,6 +312,8 @@ class Kind:
 
     def prepare_update(self, session: Any, found: dict[str, Any]) -> None:
         """Turn staged values that need the write transaction into real ones (owner "me")."""
+        from smallcrm import users
+
         for name in ("owner_id", "user_id"):
             if found.get(name) == 0:
                 found[name] = users.me(session).id
@@ -310,6 +329,8 @@ class Kind:
         session.add(model)
         session.flush()
         if "tags" in found:
+            from smallcrm import tags
+
             tags.add(session, self.tag_kind, model.id, found["tags"])
 
     def find(self, session: Any, item: Sequence[Any]) -> int | None:
@@ -338,14 +359,32 @@ class Kind:
 
     # -- writing (one write transaction) ----------------------------------------------------
 
+    def store_db(self) -> Any:
+        """The store's Db the write goes through, opened now if it was deferred."""
+        if isinstance(self.db, DeferredDb):
+            self.db = self.db.open()
+        return self.db
+
+    def write_deferred(self) -> bool:
+        return isinstance(self.db, DeferredDb)
+
+    def ready_to_write(self) -> None:
+        """Open the database and define its tables now rather than at the write (a parent
+        process does this while its forked child validates)."""
+        from smallcrm.store import tables
+
+        self.store_db()
+        tables.load_all()
+
     def copies_in_sql(self) -> bool:
         """Whether the write ATTACHes the scratch file and copies the rows over in SQL
         (bulk.copy_staged), rather than reading them into Python and inserting them."""
         from smallcrm.store import bulk
 
-        return bulk.can_attach(self.db)
+        return bulk.can_attach(self.store_db())
 
     def write(self, scratch: Any, progress: Progress | None) -> dict[str, int]:
+        from smallcrm import users
         from smallcrm.store import bulk, search_index
         from smallcrm.store.tables import now_utc
 
@@ -354,7 +393,8 @@ class Kind:
         inserting = counts.get("insert", 0)
         total = inserting + counts.get("update", 0) + counts.get("merge", 0)
         in_sql = self.copies_in_sql()
-        opened = self.db.write_attached({"scratch": scratch.path}) if in_sql else self.db.write()
+        db = self.store_db()
+        opened = db.write_attached({"scratch": scratch.path}) if in_sql else db.write()
         with opened as session, bulk.large_cache(session):
             if in_sql:
                 scratch.attached_to(session.connection(), "scratch")

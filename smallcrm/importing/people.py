@@ -120,10 +120,7 @@ class Contacts(Kind):
 
     def before_batch(self, session: Any, batch: list[Row]) -> None:
         """Find the batch's companies in one query (names the database folds the same way)."""
-        from sqlalchemy import bindparam, func
-        from sqlmodel import select
-
-        from smallcrm.store.tables import Company
+        from smallcrm.store import lookups
 
         wanted: dict[str, str] = {}
         for row in batch:
@@ -138,23 +135,16 @@ class Contacts(Kind):
                 wanted.setdefault(fold(name), name)
         if not wanted:
             return
-        query = select(Company.id, Company.name).where(
-            func.lower(Company.name).in_(bindparam("names", expanding=True))
-        )
-        keys = list(wanted)
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            found: dict[str, list[int]] = {}
-            for company_id, name in session.exec(query, params={"names": chunk}):
-                found.setdefault(name.casefold(), []).append(company_id)
-            for key in chunk:
-                name = wanted[key]
-                ids = found.get(name.casefold(), [])
-                if len(ids) == 1:
-                    self.companies[name.casefold()] = ids[0]
-                elif not ids:
-                    self.companies[name.casefold()] = ""
-                    self.new_companies.setdefault(name.casefold(), name)
+        found: dict[str, list[int]] = {}
+        for company_id, name in lookups.companies_named(lookups.Reads.of(session), list(wanted)):
+            found.setdefault(name.casefold(), []).append(company_id)
+        for name in wanted.values():
+            ids = found.get(name.casefold(), [])
+            if len(ids) == 1:
+                self.companies[name.casefold()] = ids[0]
+            elif not ids:
+                self.companies[name.casefold()] = ""
+                self.new_companies.setdefault(name.casefold(), name)
 
     def company(self, session: Any, value: str) -> tuple[int | None, str | None]:
         """An existing company's id, or the key of one this import creates (once)."""
@@ -162,16 +152,9 @@ class Contacts(Kind):
         key = name.casefold()
         found = self.companies.get(key)
         if found is None:
-            from sqlalchemy import func
-            from sqlmodel import select
+            from smallcrm.store import lookups
 
-            from smallcrm.store.tables import Company
-
-            rows = session.exec(
-                select(Company.id, Company.name)
-                .where(func.lower(Company.name) == fold(name))
-                .limit(3)
-            ).all()
+            rows = lookups.companies_folded(lookups.Reads.of(session), fold(name), 3)
             rows = [r for r in rows if r[1].casefold() == key]
             if len(rows) == 1:
                 found = rows[0][0]
@@ -190,12 +173,9 @@ class Contacts(Kind):
         return found, None
 
     def match(self, session: Any, staged: list[list[Any]]) -> Iterator[tuple[list[Any], int, str]]:
-        from sqlalchemy import func
-        from sqlmodel import col, select
+        from smallcrm.store import lookups
 
-        from smallcrm.store import bulk
-        from smallcrm.store.tables import Contact
-
+        reads = lookups.Reads.of(session)
         by_email: dict[str, list[list[Any]]] = {}
         by_name: dict[str, list[list[Any]]] = {}
         for item in staged:
@@ -203,35 +183,26 @@ class Contacts(Kind):
                 by_email.setdefault(item[1], []).append(item)
             else:
                 by_name.setdefault(fold(self.value(item, "name")), []).append(item)
-        if by_email:
-            found = bulk.folded_matches(session, Contact.__table__, "email", list(by_email))
-            for contact_id, key in found:
-                for item in by_email.get(key, ()):
-                    email = self.value(item, "email")
-                    yield (
-                        item,
-                        contact_id,
-                        f"a contact with email {email} already exists (id {contact_id})",
-                    )
-        if by_name:
-            rows = session.exec(
-                select(Contact.id, func.lower(Contact.name))
-                .where(col(Contact.email).is_(None))
-                .where(func.lower(Contact.name).in_(list(by_name)))
-                .order_by(Contact.id)
-            ).all()
-            done: set[str] = set()
-            for contact_id, key in rows:
-                if key in done:
-                    continue
-                done.add(key)
-                for item in by_name.get(key, ()):
-                    name = truncate(visible(self.value(item, "name")), 60)
-                    yield (
-                        item,
-                        contact_id,
-                        f"a contact named {name} without email already exists (id {contact_id})",
-                    )
+        for contact_id, key in lookups.contacts_with_emails(reads, list(by_email)):
+            for item in by_email.get(key, ()):
+                email = self.value(item, "email")
+                yield (
+                    item,
+                    contact_id,
+                    f"a contact with email {email} already exists (id {contact_id})",
+                )
+        done: set[str] = set()
+        for contact_id, key in lookups.contacts_named_without_email(reads, list(by_name)):
+            if key in done:
+                continue
+            done.add(key)
+            for item in by_name.get(key, ()):
+                name = truncate(visible(self.value(item, "name")), 60)
+                yield (
+                    item,
+                    contact_id,
+                    f"a contact named {name} without email already exists (id {contact_id})",
+                )
 
     def validate(self, batch: list[Row]) -> tuple[list[list[Any]], list[tuple[int, str, str]]]:
         staged, bad = super().validate(batch)

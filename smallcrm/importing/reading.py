@@ -321,16 +321,17 @@ class CsvReader:
         self.text.close()
 
 
-def find_split(path: Path) -> tuple[int, int] | None:
-    """(byte offset, lines before it) of the first line start past the middle of a UTF-8 CSV
-    file that is outside any quoted cell, where a second reader may start; None if none.
+def find_split(path: Path, past: int | None = None) -> tuple[int, int] | None:
+    """(byte offset, lines before it) of the first line start past byte `past` (the middle
+    of the file unless given) of a UTF-8 CSV file that is outside any quoted cell, where a
+    second reader may start; None if none.
 
     CSV doubles a quote inside a quoted cell, so a line ends a row when an even number of
     quote characters come before it. A stray quote in an unquoted cell breaks that rule; the
     reader of the first part confirms the split by ending a row on exactly that line (see
     smallcrm.importing.parallel). Lines are counted as the reader counts them: LF, CRLF and a
     lone CR each end one."""
-    target = path.stat().st_size // 2
+    target = path.stat().st_size // 2 if past is None else past
     quotes = newlines = crs = crlfs = done = 0
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 20):
