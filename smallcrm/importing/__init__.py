@@ -217,7 +217,8 @@ def _run(
             if progress:
                 progress("reading", done, source.size)
 
-        prepare = handler.ready_to_write if handler.write_deferred() and not dry_run else None
+        writes_through_store = handler.needs_store_to_write(reader) and not dry_run
+        prepare = handler.ready_to_write if writes_through_store else None
         rows = parallel.stage(handler, reader, source, scratch, report, prepare)
         scratch.finish_staging()
         counts = scratch.counts()

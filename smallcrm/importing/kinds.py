@@ -368,6 +368,10 @@ class Kind:
     def write_deferred(self) -> bool:
         return isinstance(self.db, DeferredDb)
 
+    def needs_store_to_write(self, reader: Any) -> bool:
+        """Whether the write will open the store's Db (a deferred one: not opened yet)."""
+        return self.write_deferred()
+
     def ready_to_write(self) -> None:
         """Open the database and define its tables now rather than at the write (a parent
         process does this while its forked child validates)."""

@@ -8,11 +8,12 @@ the row has none; companies by name or domain.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from smallcrm import columns
+from smallcrm import columns, settings
 from smallcrm.common import MAX_NAME, clean_text
 from smallcrm.importing.cells import check_email, fold, parse_bool
 from smallcrm.importing.kinds import (
@@ -25,6 +26,9 @@ from smallcrm.importing.kinds import (
     short_text,
 )
 from smallcrm.importing.reading import Row
+
+if TYPE_CHECKING:
+    from smallcrm.importing import Progress
 from smallcrm.textsafe import truncate, visible
 
 _NAME_LABELS = ("First Name", "Middle Name", "Last Name")
@@ -238,6 +242,42 @@ class Contacts(Kind):
         if key:
             found["company_id"] = self.company_ids[key]
 
+    def needs_store_to_write(self, reader: Any) -> bool:
+        # Tags are written through the store; a file without them is written by
+        # loading.write_contacts when validation read the database file (see write).
+        return self.write_deferred() and "tags" in getattr(reader, "fields", {"tags": ()})
+
+    def write(self, scratch: Any, progress: Progress | None) -> dict[str, int]:
+        """Through the store; or, when validation read a SQLite file directly and the rows
+        need nothing the store does beyond inserting (no tags, no updates), by
+        smallcrm.store.loading without loading the database stack."""
+        from smallcrm.store import loading
+
+        counts = scratch.counts()
+        if (
+            self.write_deferred()
+            and not self.tag_names
+            and counts.get("insert", 0)
+            == sum(counts.get(action, 0) for action in ("insert", "update", "merge"))
+        ):
+            load = loading.ContactsLoad(
+                scratch=scratch,
+                inserts=self.inserts(),
+                constants=self.constants(datetime.now(UTC)),
+                link=self.link,
+                companies=[(key, self.new_companies[key]) for key in self.companies_to_create()],
+                login=settings.current_login(),
+            )
+            report = (lambda done, total: progress("writing", done, total)) if progress else None
+            with contextlib.suppress(loading.Stale):
+                imported = loading.write_contacts(self.reads.path, load, report)
+                return {"imported": imported, "updated": 0, "skipped": 0}
+        return super().write(scratch, progress)
+
+    def companies_to_create(self) -> list[str]:
+        """The keys of the new companies that rows to write name, in file order."""
+        return [k for k in self.new_companies if k in self.used_companies]
+
     def before_inserts(self, session: Any, scratch: Any, me_id: int) -> None:
         """Create the new companies the rows name, once each."""
         from smallcrm.store.bulk import IdReserver, Loader, index_new
@@ -245,7 +285,7 @@ class Contacts(Kind):
 
         self.by_cell.clear()  # validation is over: what the write needs is in new_companies
         self.companies.clear()
-        keys = [k for k in self.new_companies if k in self.used_companies]
+        keys = self.companies_to_create()
         if not keys:
             return
         now = now_utc()

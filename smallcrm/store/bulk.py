@@ -30,8 +30,9 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Table, func, select
 from sqlmodel import Session
 
-from smallcrm.store import fastread, history, search_index
-from smallcrm.store.scratch import SORT_THREADS, Scratch
+from smallcrm.store import fastread, history, loading, search_index
+from smallcrm.store.loading import BULK_DOCUMENTS, COPY_BATCH, INDEX_STEP, staged_insert_sql
+from smallcrm.store.scratch import Scratch
 from smallcrm.store.tables import UTCDateTime
 
 # --------------------------------------------------------------------------------------------
@@ -127,7 +128,7 @@ def copy_staged(
     *,
     schema: str = "scratch",
     link: str | None = None,
-    batch: int = 20_000,
+    batch: int = COPY_BATCH,
 ) -> Iterator[int]:
     """Insert the scratch file's rows to insert with `loader`'s INSERT, as
     :meth:`Scratch.inserts` selects them, but in SQL: `INSERT … SELECT` over the scratch file
@@ -138,12 +139,7 @@ def copy_staged(
     names = list(params)
     constants = {f"const_{i}": value for i, value in enumerate(loader.constants)}
     selected = [*expressions, *(f":{name}" for name in constants)]
-    joined = f' LEFT JOIN "{schema}".ids AS ids ON ids.key = "{link}"' if link else ""
-    sql = (
-        f"INSERT INTO {loader.table.name} ({', '.join(loader.names)}) "
-        f'SELECT {", ".join(selected)} FROM "{schema}".staged AS staged{joined} '
-        "WHERE action = 'insert' AND line >= :first_line AND line < :end_line ORDER BY line"
-    )
+    sql = staged_insert_sql(loader.table.name, loader.names, selected, schema=schema, link=link)
     starts = scratch.insert_starts(batch)
     values = {**{name: params[name] for name in names}, **constants}
     for i, first in enumerate(starts):
@@ -199,11 +195,10 @@ class IdReserver:
 
 def index_new(session: Session, kind: str, ids: range) -> None:
     """Add search documents for records just inserted with these consecutive ids."""
-    step = 20_000  # bounds memory on PostgreSQL, where documents are made in Python
-    many = len(ids) >= 5000
+    many = len(ids) >= BULK_DOCUMENTS
     with search_index.bulk_loading(session) if many else contextlib.nullcontext():
-        for start in range(ids.start, ids.stop, step):
-            search_index.index_range(session, kind, start, min(start + step, ids.stop) - 1)
+        for start in range(ids.start, ids.stop, INDEX_STEP):
+            search_index.index_range(session, kind, start, min(start + INDEX_STEP, ids.stop) - 1)
 
 
 def record_inserted(session: Session, table: Table, ids: range) -> None:
@@ -213,51 +208,24 @@ def record_inserted(session: Session, table: Table, ids: range) -> None:
 
 @contextlib.contextmanager
 def indexes_rebuilt(session: Session, table: Table, adding: int) -> Iterator[None]:
-    """Load `adding` rows into `table` with its indexes dropped and built again afterwards,
-    when that is cheaper: SQLite builds an index from sorted keys several times faster than it
-    inserts the same keys one by one, but only pays off when the rows added outnumber those
-    already there. Same transaction: a failure (a unique index refusing) rolls it all back."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite" or adding < 5000:
-        yield
-        return
-    present = conn.exec_driver_sql(f"SELECT max(rowid) FROM {table.name}").scalar() or 0
-    if adding < present:
-        yield
-        return
-    found = conn.exec_driver_sql(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
-        "AND sql IS NOT NULL",
-        (table.name,),
-    ).all()
-    for name, _ in found:
-        conn.exec_driver_sql(f'DROP INDEX "{name}"')
-    yield
-    # A sort takes as much memory as the page cache may: keep it small, spill to temp files.
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql("PRAGMA cache_size = -16384")
-    conn.exec_driver_sql(f"PRAGMA threads = {SORT_THREADS}")
-    for _, sql in found:
-        conn.exec_driver_sql(sql)
-    conn.exec_driver_sql("PRAGMA threads = 0")
-    conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
-
-
-@contextlib.contextmanager
-def large_cache(session: Session, megabytes: int = 24) -> Iterator[None]:
-    """A larger page cache for this write: a bulk insert into indexed tables (contact's
-    email and name indexes) otherwise evicts and rereads the same pages."""
+    """:func:`smallcrm.store.loading.indexes_rebuilt` on SQLite; elsewhere nothing."""
     conn = session.connection()
     if conn.dialect.name != "sqlite":
         yield
         return
-    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size = -{int(megabytes) * 1024}")
-    try:
+    with loading.indexes_rebuilt(conn.exec_driver_sql, table.name, adding):
         yield
-    finally:
-        with contextlib.suppress(Exception):
-            conn.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
+
+
+@contextlib.contextmanager
+def large_cache(session: Session) -> Iterator[None]:
+    """:func:`smallcrm.store.loading.large_cache` on SQLite; elsewhere nothing."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    with loading.large_cache(conn.exec_driver_sql):
+        yield
 
 
 # --------------------------------------------------------------------------------------------

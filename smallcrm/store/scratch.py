@@ -17,6 +17,8 @@ import types
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
+from smallcrm.store.loading import SORT_THREADS
+
 PREFIX = 7  # staged rows: line, key1, key2, action, existing, raw, ord, then the values
 
 
@@ -36,10 +38,6 @@ def _bind_none_directly() -> None:
 
 _NOTHING: Mapping[Any, Any] = types.MappingProxyType({})
 
-
-#: Helper threads SQLite may sort with while it builds an index after a bulk load (the
-#: second core is idle then): 5-15% off rebuilding the indexes of a million contacts.
-SORT_THREADS = min(2, os.cpu_count() or 1) - 1
 
 SCRATCH_PREFIX = "smallcrm-import-"
 #: A scratch folder untouched this long belongs to an import that was killed (kill -9, a

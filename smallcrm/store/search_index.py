@@ -26,7 +26,17 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-KINDS: dict[str, int] = {"contact": 0, "company": 1, "lead": 2, "activity": 3}
+from smallcrm.store.loading import (
+    FTS_SET,
+    SEARCH_ID_COLUMN,
+    SEARCH_KINDS,
+    SEARCH_SOURCES,
+    fts_bulk_settings,
+    search_insert_sql,
+    search_range,
+)
+
+KINDS = SEARCH_KINDS
 KIND_NAMES = {code: name for name, code in KINDS.items()}
 _WORD = re.compile(r"[^\W_]+")
 # Bound the work a pasted paragraph can cause; a dozen words already narrow any CRM.
@@ -35,31 +45,6 @@ MAX_WORDS = 12
 MAX_WORD_CHARS = 200
 # A PostgreSQL tsvector holds at most 1 MB; a document's distinct words stop well before that.
 MAX_DOC_BYTES = 512 * 1024
-
-_SOURCES = {
-    "contact": """
-        SELECT c.id * 4 + 0 AS doc_id, c.name AS title,
-               COALESCE(c.email, '') || ' ' || COALESCE(c.phone, '') || ' ' ||
-               COALESCE(c.title, '') || ' ' || COALESCE(co.name, '') || ' ' ||
-               COALESCE(c.note, '') AS body
-        FROM contact c LEFT JOIN company co ON co.id = c.company_id""",
-    "company": """
-        SELECT co.id * 4 + 1, co.name,
-               COALESCE(co.domain, '') || ' ' || COALESCE(co.industry, '') || ' ' ||
-               COALESCE(co.city, '') || ' ' || COALESCE(co.country, '') || ' ' ||
-               COALESCE(co.note, '')
-        FROM company co""",
-    "lead": """
-        SELECT l.id * 4 + 2, l.title,
-               COALESCE(c.name, '') || ' ' || COALESCE(co.name, '') || ' ' ||
-               COALESCE(l.lost_reason, '')
-        FROM lead l LEFT JOIN contact c ON c.id = l.contact_id
-                    LEFT JOIN company co ON co.id = l.company_id""",
-    "activity": """
-        SELECT a.id * 4 + 3, a.summary, COALESCE(a.body, '')
-        FROM activity a""",
-}
-_ID_COLUMN = {"contact": "c.id", "company": "co.id", "lead": "l.id", "activity": "a.id"}
 
 
 @functools.cache
@@ -142,8 +127,7 @@ def _key_column(conn: Connection) -> str:
 
 
 def _insert_sql(conn: Connection, kind: str, where: str) -> str:
-    key = _key_column(conn)
-    return f"INSERT INTO search_index ({key}, title, body) {_SOURCES[kind]} {where}"
+    return search_insert_sql(kind, where, _key_column(conn))
 
 
 _PG_INSERT = text(
@@ -157,7 +141,7 @@ def _index(conn: Connection, kind: str, where: str) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(_insert_sql(conn, kind, where))
         return
-    rows = conn.exec_driver_sql(f"{_SOURCES[kind]} {where}").all()
+    rows = conn.exec_driver_sql(f"{SEARCH_SOURCES[kind]} {where}").all()
     if rows:
         conn.execute(
             _PG_INSERT,
@@ -177,7 +161,7 @@ def rebuild(session: Session) -> None:
             conn.exec_driver_sql(_insert_sql(conn, kind, ""))
             continue
         # In slices of ids, so memory stays flat however large the CRM.
-        id_column = _ID_COLUMN[kind]
+        id_column = SEARCH_ID_COLUMN[kind]
         table = _TABLE[kind]
         last = conn.exec_driver_sql(f"SELECT MAX(id) FROM {table}").scalar() or 0
         for start in range(0, last, _SLICE):
@@ -208,17 +192,7 @@ def refresh(session: Session, kind: str, ids: Iterable[int]) -> None:
 def index_range(session: Session, kind: str, first_id: int, last_id: int) -> None:
     """Add documents for records with ids first_id..last_id that were just bulk-inserted
     (they have none yet): one INSERT … SELECT, however many records."""
-    conn = session.connection()
-    where = f"WHERE {_ID_COLUMN[kind]} BETWEEN {int(first_id)} AND {int(last_id)}"
-    _index(conn, kind, where)
-
-
-# FTS5 settings for adding many documents in one transaction: a larger in-memory hash of
-# pending terms (fewer, larger segments written) and merges of 16 segments rather than 4 (each
-# term merged fewer times). About a quarter less work for 100,000 contacts, and fewer segments
-# left behind for queries to visit. Restored afterwards, so other writes keep the defaults.
-_BULK_SETTINGS = {"hashsize": 8 * 1024 * 1024, "automerge": 16}
-_DEFAULT_SETTINGS = {"hashsize": 1024 * 1024, "automerge": 4}
+    _index(session.connection(), kind, search_range(kind, first_id, last_id))
 
 
 @contextlib.contextmanager
@@ -228,29 +202,17 @@ def bulk_loading(session: Session) -> Iterator[None]:
     if conn.dialect.name != "sqlite":
         yield
         return
-    before = dict(
-        conn.exec_driver_sql(
-            "SELECT k, v FROM search_index_config WHERE k IN ('hashsize', 'automerge')"
-        ).all()
-    )
-    changed = [name for name, value in _BULK_SETTINGS.items() if _set(conn, name, value)]
-    yield  # on an error the transaction rolls back, the settings with it
-    for name in changed:
-        _set(conn, name, before.get(name, _DEFAULT_SETTINGS[name]))
-        if name not in before:  # the config table as it was
-            conn.exec_driver_sql("DELETE FROM search_index_config WHERE k = ?", (name,))
 
+    def try_set(name: str, value: object) -> bool:
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql(FTS_SET, (name, value))
+        except DBAPIError:
+            return False
+        return True
 
-def _set(conn: Connection, name: str, value: object) -> bool:
-    """Set an FTS5 option; False when this SQLite does not know it."""
-    try:
-        with conn.begin_nested():
-            conn.exec_driver_sql(
-                "INSERT INTO search_index(search_index, rank) VALUES (?, ?)", (name, value)
-            )
-    except DBAPIError:
-        return False
-    return True
+    with fts_bulk_settings(conn.exec_driver_sql, try_set):
+        yield
 
 
 # Documents that include another record's name: re-index them when that record changes.
@@ -263,7 +225,7 @@ _DEPENDANTS = {
 def _reindex(conn: Connection, kind: str, ids: Sequence[int]) -> None:
     for chunk in _chunks(ids):
         _delete(conn, kind, chunk)
-        _index(conn, kind, f"WHERE {_ID_COLUMN[kind]} IN ({_joined(chunk)})")
+        _index(conn, kind, f"WHERE {SEARCH_ID_COLUMN[kind]} IN ({_joined(chunk)})")
 
 
 def _joined(ids: Sequence[int]) -> str:

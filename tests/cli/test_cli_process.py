@@ -87,6 +87,22 @@ def test_contact_list_loads_no_tui_phone_or_migration_code(db_path):
     assert code == 0 and loaded == []
 
 
+def test_a_contacts_import_into_a_local_file_loads_no_database_stack(db_path, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("Name,Email,Company\nAda,ada@example.com,Analytical\nBob,,\n")
+    env = _env(SMALLCRM_DB=str(db_path))
+    stack = ("sqlalchemy", "sqlmodel", "alembic", "pydantic")
+    code, loaded, _commands, out = _probe("import", "contacts", str(source), heavy=stack, env=env)
+    assert code == 0 and out == "imported 2, updated 0, skipped 0, rejected 0\n"
+    assert loaded == []
+    code, loaded, _commands, out = _probe(
+        "import", "companies", str(source), heavy=stack, env=env
+    )  # other kinds go through the store
+    assert code == 0 and "imported 2" in out and "sqlalchemy" in loaded
+    code, _loaded, _commands, out = _probe("contact", "list", "--format", "csv", heavy=(), env=env)
+    assert "ada@example.com" in out and "Analytical" in out
+
+
 # What `followup list` must not define: tables and records it never reads.
 NOT_FOR_FOLLOWUP_LIST = (
     "smallcrm.store.tables.history", "smallcrm.store.tables.tag", "smallcrm.store.tables.activity",
