@@ -146,6 +146,24 @@ def test_scratch_binds_none_as_null() -> None:
     assert conn.execute("SELECT ? IS NULL", (None,)).fetchone() == (1,)
 
 
+def test_scratch_stages_batches_whose_columns_are_empty_in_every_row() -> None:
+    scratch = Scratch(["a", "b"])
+    try:
+        scratch.stage([(2, None, None, "insert", None, None, 0, None, "x")])  # `a` empty
+        scratch.stage([(3, "k", None, "skip", 9, None, None, 0, None)])  # `b` empty, a = 0
+        scratch.stage([(4, None, None, "insert", None, None, 1, 5, "y"), (5, *[None] * 8)])
+        scratch.stage([])
+        rows = scratch.conn.execute("SELECT * FROM staged ORDER BY line").fetchall()
+        assert rows == [
+            (2, None, None, "insert", None, None, 0, None, "x"),
+            (3, "k", None, "skip", 9, None, None, 0, None),
+            (4, None, None, "insert", None, None, 1, 5, "y"),
+            (5, *[None] * 8),
+        ]
+    finally:
+        scratch.close()
+
+
 def test_write_attached_detaches_and_rolls_back(db_path: Path, tmp_path: Path) -> None:
     side = tmp_path / "side.db"
     conn = sqlite3.connect(side)

@@ -254,12 +254,8 @@ class Contacts(Kind):
         from smallcrm.store import loading
 
         counts = scratch.counts()
-        if (
-            self.write_deferred()
-            and not self.tag_names
-            and counts.get("insert", 0)
-            == sum(counts.get(action, 0) for action in ("insert", "update", "merge"))
-        ):
+        updates = counts.get("update", 0) + counts.get("merge", 0)
+        if self.write_deferred() and not self.tag_names and not updates:
             load = loading.ContactsLoad(
                 scratch=scratch,
                 inserts=self.inserts(),
