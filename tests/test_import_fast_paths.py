@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from smallcrm import importing, search
+from smallcrm import contacts, importing, search
 from smallcrm.importing.kinds import Kind
 from smallcrm.store import open_db
 from smallcrm.store.scratch import Scratch
@@ -101,7 +101,40 @@ def test_sql_copy_matches_python_copy(
     assert ours == theirs
     assert len(ours["contact"]) == ROWS
     assert len(ours["company"]) == 13
-    assert ours["config"] == before  # the FTS5 bulk settings are gone again
+    # The FTS5 bulk settings are gone again; the search index keeps the higher crisis-merge
+    # threshold, so the next edit does not merge at once the segments the load left.
+    assert ours["config"] == sorted([*before, ("crisismerge", 64)])
+
+
+def test_a_large_load_leaves_its_segments_to_later_writes_to_merge(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smallcrm.store import loading
+
+    def segments() -> int:
+        with sqlite3.connect(db_path) as conn:
+            return int(
+                conn.execute("SELECT count(DISTINCT segid) FROM search_index_idx").fetchone()[0]
+            )
+
+    source = tmp_path / "people.csv"
+    _write_csv(source, ROWS)
+    # A small pending-terms hash: a million contacts' worth of flushes from 6,000 rows.
+    monkeypatch.setitem(loading._FTS_BULK, "hashsize", 64 * 1024)
+    db = open_db(str(db_path))
+    try:
+        importing.import_file(db, "contacts", source)
+        loaded = segments()
+        assert 16 <= loaded < loading.CRISIS_MERGE  # nothing merged while loading
+        contacts.edit(db, "1", title="Head of Sales")  # the next edit merges little, if any
+        assert segments() >= loaded - 4
+        assert [hit.title for hit in search.search(db, "zo mü 1234", limit=None)] == [
+            "Zoë Müller 1234"
+        ]
+        with sqlite3.connect(db_path) as conn:
+            conn.execute("INSERT INTO search_index(search_index) VALUES ('integrity-check')")
+    finally:
+        db.dispose()
 
 
 def test_prefix_search_after_a_large_import(db_path: Path, tmp_path: Path) -> None:
