@@ -197,6 +197,35 @@ def test_scratch_stages_batches_whose_columns_are_empty_in_every_row() -> None:
         scratch.close()
 
 
+def test_scratch_counts_what_it_stages_as_sql_counts_it(tmp_path: Path) -> None:
+    def by_sql(scratch: Scratch) -> dict[str, int]:
+        scratch._counts = None  # forget what was counted on the way
+        return scratch.counts()
+
+    scratch = Scratch(["a"])
+    part = Scratch(["a"], path=str(tmp_path / "part.db"))
+    try:
+        assert scratch.counts() == {"bad": 0, "total": 0}
+        scratch.stage(
+            [
+                (2, "k", None, "insert", None, None, 0, "x"),
+                (3, *[None] * 2, "skip", 7, None, None, None),
+            ]
+        )
+        scratch.reject([(4, "bad email", "[]")])
+        part.stage([(5, "k", None, "insert", None, None, 0, "y")])
+        part.reject([(6, "no name", "[]"), (7, "no name", "[]")])
+        part.commit()
+        scratch.absorb(part.path, 1, part.counts())
+        counted = scratch.counts()
+        assert counted == {"insert": 2, "skip": 1, "bad": 3, "total": 6} == by_sql(scratch)
+        scratch.set_action([("skip", 5)])  # a change counts again by SQL
+        assert scratch.counts() == {"insert": 1, "skip": 2, "bad": 3, "total": 6}
+    finally:
+        part.close()
+        scratch.close()
+
+
 def test_write_attached_detaches_and_rolls_back(db_path: Path, tmp_path: Path) -> None:
     side = tmp_path / "side.db"
     conn = sqlite3.connect(side)

@@ -75,9 +75,9 @@ class _Spy:
         self.absorbed = 0
         original = Scratch.absorb
 
-        def absorb(scratch: Scratch, path: str, ord_offset: int) -> None:
+        def absorb(scratch: Scratch, path: str, ord_offset: int, counts: Any) -> None:
             self.absorbed += 1
-            original(scratch, path, ord_offset)
+            original(scratch, path, ord_offset, counts)
 
         monkeypatch.setattr(Scratch, "absorb", absorb)
 

@@ -131,7 +131,7 @@ def _stage_in_two(
             if state is None:  # read the rest here: the same rows, in the same order
                 rows += stage_rows(handler, reader, scratch, progress)
             else:
-                scratch.absorb(part_path, handler.inserting)
+                scratch.absorb(part_path, handler.inserting, state["counts"])
                 handler.absorb_part(state["handler"])
                 rows += state["rows"]
                 report(split.offset + state["read"])
@@ -197,10 +197,12 @@ def _child(
             shared[:8] = struct.pack("q", part.position() - split.offset)
 
         rows = stage_rows(handler, part, scratch, progress)
+        counts = scratch.counts()
         scratch.commit()
         scratch.conn.close()
         read = part.position() - split.offset
-        payload = pickle.dumps({"rows": rows, "read": read, "handler": handler.part_state()})
+        found = {"rows": rows, "read": read, "counts": counts, "handler": handler.part_state()}
+        payload = pickle.dumps(found)
         with os.fdopen(out, "wb") as pipe:
             pipe.write(payload)
         handler.reads.dispose()

@@ -140,12 +140,8 @@ def copy_staged(
     constants = {f"const_{i}": value for i, value in enumerate(loader.constants)}
     selected = [*expressions, *(f":{name}" for name in constants)]
     sql = staged_insert_sql(loader.table.name, loader.names, selected, schema=schema, link=link)
-    starts = scratch.insert_starts(batch)
     values = {**{name: params[name] for name in names}, **constants}
-    for i, first in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else 2**62
-        result = loader.conn.exec_driver_sql(sql, {**values, "first_line": first, "end_line": end})
-        yield result.rowcount
+    yield from loading.copy_batches(loader.conn.exec_driver_sql, scratch, sql, values, batch)
 
 
 def _driver_value(column: Any, dialect: Any, value: Any) -> Any:

@@ -113,6 +113,9 @@ FTS_SET = "INSERT INTO search_index(search_index, rank) VALUES (?, ?)"
 
 # --- tables --------------------------------------------------------------------------------
 
+#: Rows one `INSERT … SELECT` copies from the scratch file.
+COPY_BATCH = 20_000
+
 
 def staged_insert_sql(
     table: str, names: Sequence[str], selected: Sequence[str], *, schema: str, link: str | None
@@ -126,6 +129,17 @@ def staged_insert_sql(
         f'SELECT {", ".join(selected)} FROM "{schema}".staged AS staged{joined} '
         "WHERE action = 'insert' AND line >= :first_line AND line < :end_line ORDER BY line"
     )
+
+
+def copy_batches(
+    execute: Execute, scratch: Any, sql: str, values: Mapping[str, Any], batch: int = COPY_BATCH
+) -> Iterator[int]:
+    """Run a :func:`staged_insert_sql` statement over the scratch file's rows to insert,
+    `batch` of them at a time; yields the rows each copied."""
+    starts = scratch.insert_starts(batch)
+    for i, first in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else 2**62
+        yield execute(sql, {**values, "first_line": first, "end_line": end}).rowcount
 
 
 @contextlib.contextmanager
@@ -211,8 +225,6 @@ class ContactsLoad:
     login: str  # the importing user, as smallcrm.settings.current_login gives it
 
 
-#: Rows one `INSERT … SELECT` copies from the scratch file.
-COPY_BATCH = 20_000
 BUSY_TIMEOUT_S = 15  # as smallcrm.store.engine
 WRITE_RETRY_S = 30  # as smallcrm.store.engine
 
@@ -224,7 +236,10 @@ def write_contacts(
     smallcrm.importing.kinds.Kind.write does through the store (new rows only, no tags), in
     one transaction; returns the contacts inserted. Raises Stale when the file changed schema
     since it was validated."""
-    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except sqlite3.Error as error:
+        raise _described(path, error) from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -243,10 +258,14 @@ def write_contacts(
                 conn.execute('DETACH DATABASE "scratch"')
         return done
     except sqlite3.Error as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise DatabaseError(describe_error(str(path), reason)) from None
+        raise _described(path, error) from None
     finally:
         conn.close()
+
+
+def _described(path: Path, error: sqlite3.Error) -> DatabaseError:
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return DatabaseError(describe_error(str(path), reason))
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:
@@ -287,10 +306,8 @@ def _write_contacts(
             sql = staged_insert_sql("contact", names, selected, schema="scratch", link=load.link)
             values = {"base": ids.start, "me": me, **constants}
             with indexes_rebuilt(execute, "contact", inserting):
-                starts = load.scratch.insert_starts(COPY_BATCH)
-                for i, first in enumerate(starts):
-                    end = starts[i + 1] if i + 1 < len(starts) else 2**62
-                    done += execute(sql, {**values, "first_line": first, "end_line": end}).rowcount
+                for copied in copy_batches(execute, load.scratch, sql, values):
+                    done += copied
                     if progress:
                         progress(done, inserting)
             record.bulk_insert("contact", ids)
