@@ -196,7 +196,7 @@ def _file_reads(db: DeferredDb, kind: str, on_duplicate: str) -> Any:
     path = fastread.database_file(db.target)
     if path is None or backup.due(path):
         return None
-    return lookups.FileReads.open(path)
+    return lookups.FileReads.open(path, db.target)
 
 
 def _run(

@@ -266,7 +266,8 @@ class Contacts(Kind):
             )
             report = (lambda done, total: progress("writing", done, total)) if progress else None
             with contextlib.suppress(loading.Stale):
-                imported = loading.write_contacts(self.reads.path, load, report)
+                reads = self.reads
+                imported = loading.write_contacts(reads.path, load, report, name=reads.name)
                 return {"imported": imported, "updated": 0, "skipped": 0}
         return super().write(scratch, progress)
 

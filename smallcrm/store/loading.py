@@ -230,16 +230,21 @@ WRITE_RETRY_S = 30  # as smallcrm.store.engine
 
 
 def write_contacts(
-    path: Path, load: ContactsLoad, progress: Callable[[int, int], None] | None = None
+    path: Path,
+    load: ContactsLoad,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    name: str | None = None,
 ) -> int:
     """Write an import of contacts into the SQLite file at `path` as
     smallcrm.importing.kinds.Kind.write does through the store (new rows only, no tags), in
     one transaction; returns the contacts inserted. Raises Stale when the file changed schema
-    since it was validated."""
+    since it was validated. Errors name the database `name` (its path unless given)."""
+    shown = str(path) if name is None else name
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     except sqlite3.Error as error:
-        raise _described(path, error) from None
+        raise _described(shown, error) from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -258,14 +263,14 @@ def write_contacts(
                 conn.execute('DETACH DATABASE "scratch"')
         return done
     except sqlite3.Error as error:
-        raise _described(path, error) from None
+        raise _described(shown, error) from None
     finally:
         conn.close()
 
 
-def _described(path: Path, error: sqlite3.Error) -> DatabaseError:
+def _described(name: str, error: sqlite3.Error) -> DatabaseError:
     reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-    return DatabaseError(describe_error(str(path), reason))
+    return DatabaseError(describe_error(name, reason))
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:

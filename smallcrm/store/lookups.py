@@ -1,9 +1,9 @@
 """What an import of contacts reads while it validates: companies by name, contacts by email or
 by name, users. Standard library only, so a contacts import validates before (or without) the
-database stack loading; the same statements run through a store session on either dialect.
+database stack loading; the same statements run through a store session on either dialect
+(PostgreSQL, or a SQLite file the import could not read itself).
 
-Each function mirrors a query of the services it stands in for (noted on each), and the
-import's tests compare the two ways of reading.
+tests/test_import_quick.py compares imports validated both ways.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from smallcrm.errors import DatabaseError
-from smallcrm.store import fastread
+from smallcrm.store import fastread, loading
 
 
 class Reads:
@@ -131,18 +131,19 @@ class FileReads:
 
     dialect = "sqlite"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, name: str) -> None:
         self.path = path
+        self.name = name  # as messages show the database (the target as given)
         self.conn: sqlite3.Connection | None = None
 
     @classmethod
-    def open(cls, path: Path) -> FileReads | None:
+    def open(cls, path: Path, name: str) -> FileReads | None:
         """Reads of the file at `path`, or None unless it is a smallcrm database of this
         schema in WAL mode (see :func:`smallcrm.store.fastread.connect`)."""
         conn = fastread.connect(path)
         if conn is None:
             return None
-        reads = cls(path)
+        reads = cls(path, name)
         reads.conn = conn
         return reads
 
@@ -151,7 +152,7 @@ class FileReads:
         if self.conn is None:
             self.conn = fastread.connect(self.path)
             if self.conn is None:  # replaced or migrated meanwhile
-                raise DatabaseError(f"database {self.path} changed during the import; try again")
+                raise DatabaseError(f"database {self.name} changed during the import; try again")
         try:
             self.conn.execute("BEGIN")
             try:
@@ -159,7 +160,7 @@ class FileReads:
             finally:
                 self.conn.execute("COMMIT")
         except sqlite3.Error as error:
-            raise DatabaseError(f"database {self.path}: {error}") from None
+            raise DatabaseError(loading.describe_error(self.name, str(error))) from None
 
     def dispose(self) -> None:
         if self.conn is not None:
