@@ -6,6 +6,7 @@ one-line errors that leave the database as it was."""
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -209,6 +210,36 @@ def test_what_the_quick_path_does_not_cover_goes_through_the_store(
     assert quick_writes == []
     assert _dump(db_path) == _dump(by_store)
     assert _dump(db_path)["contact_tag"]
+
+
+def test_a_large_file_with_tags_opens_the_store_while_the_child_validates(
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [[*row[:6], "vip" if i % 2 else "", row[6]] for i, row in enumerate(_rows(6000))]
+    tagged = _write(tmp_path / "tags.csv", rows, [*HEADER[:6], "Tags", HEADER[6]])
+    by_store = _copy(_seeded(db_path), "store.db")
+    expected = _store(by_store, tagged)
+    opened: list[int] = []
+    split: list[int] = []
+    real_split = parallel.split_for
+
+    def split_for(reader: Any, source: Any, *, head_start: bool = False) -> Any:
+        found = real_split(reader, source, head_start=head_start)
+        split.append(int(head_start))
+        return found
+
+    def open_store() -> Any:
+        opened.append(os.getpid())
+        return open_db(str(db_path))
+
+    monkeypatch.setattr(parallel, "MIN_BYTES", 0)
+    monkeypatch.setattr(parallel, "split_for", split_for)
+    deferred = DeferredDb(str(db_path), open_store)
+    result = importing.import_file(deferred, "contacts", tagged)
+    assert result == expected and result.written
+    assert split == [1]  # the child got a head start ...
+    assert opened == [os.getpid()]  # ... while this process opened the store, once
+    assert _dump(db_path) == _dump(by_store)
 
 
 def test_a_database_changed_since_validation_is_written_by_the_store(
