@@ -20,7 +20,9 @@ from typing import Any
 
 from smallcrm.store.loading import SORT_THREADS
 
-PREFIX = 7  # staged rows: line, key1, key2, action, existing, raw, ord, then the values
+#: The columns a staged row starts with, before its values.
+META = ("line", "key1", "key2", "action", "existing", "raw", "ord")
+_ACTION = META.index("action")
 
 
 def _bind_none_directly() -> None:
@@ -108,10 +110,7 @@ class Scratch:
         except BaseException:
             self.close()
             raise
-        self._names = [
-            "line", "key1", "key2", "action", "existing", "raw", "ord",
-            *(f'"{name}"' for name in self.columns),
-        ]  # fmt: skip
+        self._names = [*META, *(f'"{name}"' for name in self.columns)]
         self._inserts: dict[tuple[int, ...], str] = {}  # columns given -> INSERT
 
     def stage(self, rows: Sequence[Sequence[Any]]) -> None:
@@ -131,7 +130,7 @@ class Scratch:
             )
         self.conn.executemany(sql, zip(*(columns[i] for i in given), strict=True))
         if self._counts is not None:
-            self._counts.update(columns[3])  # the actions
+            self._counts.update(columns[_ACTION])
 
     def reject(self, rows: Sequence[tuple[int, str, str]]) -> None:
         """Invalid rows: (line, reason, raw cells as JSON), each line once."""
