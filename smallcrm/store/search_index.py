@@ -1,9 +1,11 @@
 """The full-text search index: the only dialect-specific SQL of the store.
 
 One document per contact, company, lead and activity, keyed by `id * 4 + kind` so a record's
-document is found without scanning. SQLite uses FTS5; PostgreSQL a tsvector column with a GIN
-index. User input never reaches either query language: it is cut into words, and each word is
-matched as a prefix, all words required.
+document is found without scanning (each kind's SELECT of its documents, and FTS5's settings
+for bulk loads, are in smallcrm.store.loading, which imports write without the store). SQLite
+uses FTS5; PostgreSQL a tsvector column with a GIN index. User input never reaches either
+query language: it is cut into words, and each word is matched as a prefix, all words
+required.
 
 Both dialects must find the same records for the same query. FTS5's `unicode61` tokenizer cuts
 and folds the SQLite documents; for PostgreSQL the same cutting and folding is done here, in
