@@ -20,8 +20,9 @@ import functools
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +217,59 @@ def db(db_target: str) -> Iterator[Db]:
     database = open_db(db_target)
     yield database
     database.dispose()
+
+
+# --- smallcrm in a fresh interpreter ---------------------------------------------------------
+
+# Runs the CLI as the console script does, then reports its exit code, which of `heavy` it
+# loaded and which command modules (so a test sees exactly what a command imports).
+_PROBE = """
+import sys
+sys.argv = ["smallcrm", *sys.argv[1:]]
+import smallcrm.cli.main as main
+try:
+    main.run()
+except SystemExit as exit_:
+    code = exit_.code
+heavy = sorted(m for m in {heavy!r} if m in sys.modules)
+commands = sorted(m for m in sys.modules if m.startswith("smallcrm.cli.") and m not in (
+    "smallcrm.cli.main", "smallcrm.cli.context", "smallcrm.cli.options", "smallcrm.cli.output"))
+sys.stderr.write("\\nPROBE " + repr((code, heavy, commands)) + "\\n")
+"""
+
+
+def _child_env(**extra: str) -> dict[str, str]:
+    # PYTHONDONTWRITEBYTECODE would make every child compile smallcrm from source, which an
+    # installed smallcrm never does.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
+    return env
+
+
+def _probe(
+    *args: str, heavy: tuple[str, ...], env: dict[str, str] | None = None
+) -> tuple[Any, list[str], list[str], str, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(heavy=heavy), *args],
+        capture_output=True,
+        text=True,
+        env=env or _child_env(),
+        timeout=120,
+    )
+    marker = done.stderr.rsplit("PROBE ", 1)
+    assert len(marker) == 2, done.stderr
+    code, loaded, commands = eval(marker[1])  # our own repr() from above
+    return code, loaded, commands, done.stdout, done.stderr
+
+
+@pytest.fixture
+def child_env() -> Callable[..., dict[str, str]]:
+    """The environment for a smallcrm child process, with `extra` variables set."""
+    return _child_env
+
+
+@pytest.fixture
+def cli_probe() -> Callable[..., tuple[Any, list[str], list[str], str, str]]:
+    """Run `smallcrm ARGS` in a fresh interpreter: (exit code, the modules of `heavy` it
+    loaded, the command modules it loaded, stdout, stderr)."""
+    return _probe

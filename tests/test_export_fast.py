@@ -10,7 +10,6 @@ import csv
 import io
 import os
 import sqlite3
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -155,64 +154,44 @@ def test_a_due_daily_backup_takes_the_general_path(
     assert backup.due(db_path)  # in doubt: the general path reports it
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(extra)
-    return env
-
-
-PROBE = """
-import sys
-sys.argv = ["smallcrm", *sys.argv[1:]]
-import smallcrm.cli.main as main
-try:
-    main.run()
-except SystemExit as exit_:
-    code = exit_.code
-sys.stderr.write("\\nLOADED " + repr(sorted(m for m in ("sqlalchemy", "sqlmodel", "alembic")
-                                              if m in sys.modules)) + "\\n")
-"""
-
-
-def _probe(db_path: Path, *args: str, **env: str) -> tuple[list[str], str, str]:
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, "--db", str(db_path), "export", "contacts", *args],
-        capture_output=True,
-        text=True,
-        env=_env(**env),
-        timeout=120,
-    )
-    loaded = eval(done.stderr.rsplit("LOADED ", 1)[1])  # our own repr() from above
-    return loaded, done.stdout, done.stderr
+STACK = ("sqlalchemy", "sqlmodel", "alembic")
 
 
 def test_export_contacts_on_sqlite_loads_no_database_stack(
-    db: Db, db_path: Path, tmp_path: Path
+    db: Db, db_path: Path, tmp_path: Path, cli_probe: Any
 ) -> None:
+    def _probe(*args: str) -> tuple[list[str], str, str]:
+        _code, loaded, _commands, stdout, stderr = cli_probe(
+            "--db", str(db_path), "export", "contacts", *args, heavy=STACK
+        )
+        return loaded, stdout, stderr
+
     fill(db)
     expected = general(db, tag="navy")
     db.dispose()
-    loaded, stdout, _ = _probe(db_path, "--tag", "navy")
+    loaded, stdout, _ = _probe("--tag", "navy")
     assert loaded == []
     assert stdout.replace("\r\n", "\n") == expected.replace("\r\n", "\n")
     out = tmp_path / "out.csv"
-    loaded, _, stderr = _probe(db_path, "-o", str(out))
+    loaded, _, stderr = _probe("-o", str(out))
     assert loaded == []
     exported = len(list(csv.reader(io.StringIO(general(db), newline="")))) - 1
     assert f"exported {exported} contacts to" in stderr
     assert out.stat().st_mode & 0o777 == 0o600
-    loaded, _, _ = _probe(db_path, "--search", "grace")  # the general path
+    loaded, _, _ = _probe("--search", "grace")  # the general path
     assert "sqlalchemy" in loaded
 
 
 def test_export_contacts_makes_the_daily_backup_when_it_is_due(
-    db: Db, db_path: Path, isolated_env: Path
+    db: Db, db_path: Path, isolated_env: Path, cli_probe: Any, child_env: Any
 ) -> None:
     fill(db)
     db.dispose()
     backups = isolated_env / "data" / "backups"
-    loaded, _, _ = _probe(db_path, "-o", os.devnull, SMALLCRM_BACKUP_KEEP="2")
+    args = ("--db", str(db_path), "export", "contacts", "-o", os.devnull)
+    env = child_env(SMALLCRM_BACKUP_KEEP="2")
+    loaded = cli_probe(*args, heavy=STACK, env=env)[1]
     assert "sqlalchemy" in loaded  # the store opened the database: the backup is made
     assert len(list(backups.glob("*.db"))) == 1
-    loaded, _, _ = _probe(db_path, "-o", os.devnull, SMALLCRM_BACKUP_KEEP="2")
+    loaded = cli_probe(*args, heavy=STACK, env=env)[1]
     assert loaded == []  # today's backup exists: nothing for the store to do

@@ -26,80 +26,56 @@ NOT_FOR_HELP = (
 )  # fmt: skip
 NOT_FOR_LIST = ("textual", "phonenumbers", "alembic")
 
-PROBE = """
-import sys
-sys.argv = ["smallcrm", *sys.argv[1:]]
-import smallcrm.cli.main as main
-try:
-    main.run()
-except SystemExit as exit_:
-    code = exit_.code
-heavy = sorted(m for m in {heavy!r} if m in sys.modules)
-commands = sorted(m for m in sys.modules if m.startswith("smallcrm.cli.") and m not in (
-    "smallcrm.cli.main", "smallcrm.cli.context", "smallcrm.cli.options", "smallcrm.cli.output"))
-sys.stderr.write("\\nPROBE " + repr((code, heavy, commands)) + "\\n")
-"""
 
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(extra)
-    return env
-
-
-def _probe(*args: str, heavy: tuple[str, ...], env: dict[str, str] | None = None):
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=heavy), *args],
-        capture_output=True,
-        text=True,
-        env=env or _env(),
-        timeout=120,
-    )
-    marker = done.stderr.rsplit("PROBE ", 1)
-    assert len(marker) == 2, done.stderr
-    code, loaded, commands = eval(marker[1])  # our own repr() from above
-    return code, loaded, commands, done.stdout
-
-
-def test_help_and_version_load_no_heavy_module_and_no_command():
-    code, loaded, commands, out = _probe("--help", heavy=NOT_FOR_HELP)
+def test_help_and_version_load_no_heavy_module_and_no_command(cli_probe):
+    code, loaded, commands, out, _stderr = cli_probe("--help", heavy=NOT_FOR_HELP)
     assert code == 0 and "contact" in out and "followup" in out
     assert loaded == [] and commands == []
-    code, loaded, commands, out = _probe("--version", heavy=NOT_FOR_HELP + ("rich",))
+    code, loaded, commands, out, _stderr = cli_probe("--version", heavy=NOT_FOR_HELP + ("rich",))
     assert code == 0 and out.startswith("smallcrm ")
     assert loaded == [] and commands == []
 
 
-def test_a_group_help_builds_only_that_group():
-    code, loaded, commands, out = _probe("contact", "list", "--help", heavy=NOT_FOR_HELP)
+def test_a_group_help_builds_only_that_group(cli_probe):
+    code, loaded, commands, out, _stderr = cli_probe(
+        "contact", "list", "--help", heavy=NOT_FOR_HELP
+    )
     assert code == 0 and "--search" in out
     assert loaded == [] and commands == ["smallcrm.cli.contact"]
 
 
-def test_contact_list_loads_no_tui_phone_or_migration_code(db_path):
-    env = _env(SMALLCRM_DB=str(db_path))
-    code, loaded, commands, out = _probe(
+def test_contact_list_loads_no_tui_phone_or_migration_code(db_path, cli_probe, child_env):
+    env = child_env(SMALLCRM_DB=str(db_path))
+    code, loaded, commands, out, _stderr = cli_probe(
         "contact", "list", "--format", "json", heavy=NOT_FOR_LIST + ("rich",), env=env
     )
     assert code == 0 and json.loads(out) == []
     assert loaded == []  # not even rich: JSON needs no tables
-    code, loaded, _commands, _out = _probe("followup", "list", heavy=NOT_FOR_LIST, env=env)
+    code, loaded, _commands, _out, _stderr = cli_probe(
+        "followup", "list", heavy=NOT_FOR_LIST, env=env
+    )
     assert code == 0 and loaded == []
 
 
-def test_a_contacts_import_into_a_local_file_loads_no_database_stack(db_path, tmp_path):
+def test_a_contacts_import_into_a_local_file_loads_no_database_stack(
+    db_path, tmp_path, cli_probe, child_env
+):
     source = tmp_path / "in.csv"
     source.write_text("Name,Email,Company\nAda,ada@example.com,Analytical\nBob,,\n")
-    env = _env(SMALLCRM_DB=str(db_path))
+    env = child_env(SMALLCRM_DB=str(db_path))
     stack = ("sqlalchemy", "sqlmodel", "alembic", "pydantic")
-    code, loaded, _commands, out = _probe("import", "contacts", str(source), heavy=stack, env=env)
+    code, loaded, _commands, out, _stderr = cli_probe(
+        "import", "contacts", str(source), heavy=stack, env=env
+    )
     assert code == 0 and out == "imported 2, updated 0, skipped 0, rejected 0\n"
     assert loaded == []
-    code, loaded, _commands, out = _probe(
+    code, loaded, _commands, out, _stderr = cli_probe(
         "import", "companies", str(source), heavy=stack, env=env
     )  # other kinds go through the store
     assert code == 0 and "imported 2" in out and "sqlalchemy" in loaded
-    code, _loaded, _commands, out = _probe("contact", "list", "--format", "csv", heavy=(), env=env)
+    code, _loaded, _commands, out, _stderr = cli_probe(
+        "contact", "list", "--format", "csv", heavy=(), env=env
+    )
     assert "ada@example.com" in out and "Analytical" in out
 
 
@@ -110,17 +86,17 @@ NOT_FOR_FOLLOWUP_LIST = (
 )  # fmt: skip
 
 
-def test_a_read_command_defines_only_the_tables_and_records_it_reads(db_path):
-    env = _env(SMALLCRM_DB=str(db_path))
-    code, loaded, _commands, out = _probe(
+def test_a_read_command_defines_only_the_tables_and_records_it_reads(db_path, cli_probe, child_env):
+    env = child_env(SMALLCRM_DB=str(db_path))
+    code, loaded, _commands, out, _stderr = cli_probe(
         "followup", "list", "--format", "json", heavy=NOT_FOR_FOLLOWUP_LIST, env=env
     )
     assert code == 0 and json.loads(out) == []
     assert loaded == []
 
 
-def test_the_console_script_flushes_everything_and_keeps_exit_codes(db_path):
-    env = _env(SMALLCRM_DB=str(db_path))
+def test_the_console_script_flushes_everything_and_keeps_exit_codes(db_path, child_env):
+    env = child_env(SMALLCRM_DB=str(db_path))
     for number in range(3):
         subprocess.run(
             [str(SCRIPT), "contact", "add", f"Ada {number}", "--note", "n" * 50_000],
@@ -137,9 +113,9 @@ def test_the_console_script_flushes_everything_and_keeps_exit_codes(db_path):
     assert done.returncode == 2 and done.stderr.startswith(b"error: ")
 
 
-def test_installed_console_script_and_python_m(db_path):
+def test_installed_console_script_and_python_m(db_path, child_env):
     assert SCRIPT.exists(), "the project is not installed in this venv"
-    env = _env(SMALLCRM_DB=str(db_path))
+    env = child_env(SMALLCRM_DB=str(db_path))
     done = subprocess.run(
         [str(SCRIPT), "contact", "add", "Ada Lovelace"], capture_output=True, text=True, env=env
     )
@@ -154,8 +130,8 @@ def test_installed_console_script_and_python_m(db_path):
     assert done.stdout == ""
 
 
-def test_output_piped_into_head_ends_quietly(db_path):
-    env = _env(SMALLCRM_DB=str(db_path))
+def test_output_piped_into_head_ends_quietly(db_path, child_env):
+    env = child_env(SMALLCRM_DB=str(db_path))
     big_note = "x" * 120_000  # one argument may hold 128 KiB; a pipe 64 KiB
     subprocess.run(
         [str(SCRIPT), "contact", "add", "Ada", "--note", big_note], check=True, env=env,
@@ -175,10 +151,10 @@ def test_output_piped_into_head_ends_quietly(db_path):
     assert stderr == b""
 
 
-def test_files_written_are_private(tmp_path):
+def test_files_written_are_private(tmp_path, child_env):
     target = tmp_path / "private" / "crm.db"
     target.parent.mkdir()
-    env = _env(SMALLCRM_DB=str(target))
+    env = child_env(SMALLCRM_DB=str(target))
     old = os.umask(0o022)
     try:
         done = subprocess.run(
@@ -192,16 +168,16 @@ def test_files_written_are_private(tmp_path):
 
 
 @pytest.mark.parametrize("args", [("--version",), ("--help",)])
-def test_python_dash_m(args):
+def test_python_dash_m(args, child_env):
     done = subprocess.run(
-        [sys.executable, "-m", "smallcrm", *args], capture_output=True, text=True, env=_env()
+        [sys.executable, "-m", "smallcrm", *args], capture_output=True, text=True, env=child_env()
     )
     assert done.returncode == 0 and done.stderr == ""
 
 
-def test_shell_completion():
+def test_shell_completion(child_env):
     def complete(words: str, cword: int) -> list[str]:
-        env = _env(_SMALLCRM_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(cword))
+        env = child_env(_SMALLCRM_COMPLETE="complete_bash", COMP_WORDS=words, COMP_CWORD=str(cword))
         done = subprocess.run([str(SCRIPT)], capture_output=True, text=True, env=env)
         assert done.returncode == 0, done.stderr
         return done.stdout.split()
