@@ -115,12 +115,10 @@ def _translated_errors(db: Db) -> Iterator[None]:
 
 
 def _describe(db: Db, error: sa_exc.DBAPIError) -> str:
+    from smallcrm.store.loading import describe_error  # only on an error: not at start-up
+
     reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-    if "file is not a database" in reason:
-        return f"{db.display_name()} is not a smallcrm database"
-    if "locked" in reason or "busy" in reason or "lock timeout" in reason:
-        return f"database {db.display_name()} is busy (locked by another program); try again"
-    return f"database {db.display_name()}: {reason}"
+    return describe_error(db.display_name(), reason)
 
 
 def open_db(target: str, *, upgrade: bool = True) -> Db:

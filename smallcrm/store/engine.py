@@ -156,23 +156,15 @@ WRITE_RETRY_S = 30
 
 
 def _begin_with_retry(connection, mode: str) -> None:  # type: ignore[no-untyped-def]
-    import time
-
     from sqlalchemy.exc import OperationalError
 
-    deadline = time.monotonic() + WRITE_RETRY_S
-    delay = 0.05
-    while True:
-        try:
-            connection.exec_driver_sql(f"BEGIN {mode}")
-            return
-        except OperationalError as error:
-            reason = str(error.orig)
-            busy = "locked" in reason or "busy" in reason
-            if not busy or time.monotonic() + delay >= deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
+    from smallcrm.store.loading import begin_retrying, locked
+
+    begin_retrying(
+        lambda: connection.exec_driver_sql(f"BEGIN {mode}"),
+        lambda error: isinstance(error, OperationalError) and locked(str(error.orig)),
+        WRITE_RETRY_S,
+    )
 
 
 def redact(url: str) -> str:

@@ -200,7 +200,7 @@ def describe_error(name: str, reason: str) -> str:
     """A database error as one line for the user (the store's words, for either way in)."""
     if "file is not a database" in reason:
         return f"{name} is not a smallcrm database"
-    if "locked" in reason or "busy" in reason or "lock timeout" in reason:
+    if locked(reason) or "lock timeout" in reason:  # PostgreSQL's lock_timeout
         return f"database {name} is busy (locked by another program); try again"
     return f"database {name}: {reason}"
 
@@ -251,7 +251,11 @@ def write_contacts(
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute('ATTACH DATABASE ? AS "scratch"', (load.scratch.path,))
         try:
-            _begin_immediate(conn)
+            begin_retrying(
+                lambda: conn.execute("BEGIN IMMEDIATE"),
+                lambda error: isinstance(error, sqlite3.OperationalError) and locked(str(error)),
+                WRITE_RETRY_S,
+            )
             try:
                 done = _write_contacts(conn, load, progress)
                 conn.execute("COMMIT")
@@ -273,20 +277,27 @@ def _described(name: str, error: sqlite3.Error) -> DatabaseError:
     return DatabaseError(describe_error(name, reason))
 
 
-def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """BEGIN IMMEDIATE, retried while another writer holds the lock (as the store does)."""
-    deadline = time.monotonic() + WRITE_RETRY_S
+def begin_retrying(
+    begin: Callable[[], object], busy: Callable[[Exception], bool], seconds: float
+) -> None:
+    """Run `begin` (a BEGIN), again while `busy(error)` says another writer holds the lock,
+    until `seconds` have passed in all; the waits between grow from 50 ms to 1 s."""
+    deadline = time.monotonic() + seconds
     delay = 0.05
     while True:
         try:
-            conn.execute("BEGIN IMMEDIATE")
+            begin()
             return
-        except sqlite3.OperationalError as error:
-            busy = "locked" in str(error) or "busy" in str(error)
-            if not busy or time.monotonic() + delay >= deadline:
+        except Exception as error:
+            if not busy(error) or time.monotonic() + delay >= deadline:
                 raise
         time.sleep(delay)
         delay = min(delay * 2, 1.0)
+
+
+def locked(reason: str) -> bool:
+    """Whether SQLite's error message says the database is locked by another connection."""
+    return "locked" in reason or "busy" in reason
 
 
 def _write_contacts(
