@@ -290,3 +290,119 @@ def test_a_dry_run_never_opens_the_store(
     assert result.dry_run and result.rejected == 10 and result.imported > 0
     refusing = importing.import_file(deferred, "contacts", source)  # all or nothing: no write
     assert refusing.refused and not refusing.written
+
+
+# --- a bulk load writes the file once: rollback journal instead of the WAL -----------------
+
+
+def _journal_mode(path: Path) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _modes_while_writing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The main database's journal mode inside each quick write's transaction."""
+    seen: list[str] = []
+    real = loading._write_contacts
+
+    def spying(conn: sqlite3.Connection, *args: Any) -> Any:
+        seen.append(conn.execute("PRAGMA main.journal_mode").fetchone()[0])
+        return real(conn, *args)
+
+    monkeypatch.setattr(loading, "_write_contacts", spying)
+    return seen
+
+
+def test_a_bulk_load_skips_the_wal_when_nobody_else_has_the_file_open(
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _write(tmp_path / "in.csv", _rows(6000))
+    small = _write(tmp_path / "small.csv", _rows(200)[100:])
+    seeded = _seeded(db_path)
+    by_store = _copy(seeded, "store.db")
+    expected = [_store(by_store, source), _store(by_store, small)]
+    seen = _modes_while_writing(monkeypatch)
+    _no_store_write(monkeypatch)
+    # The 6000 rows outnumber the 2 contacts there: a bulk load. The 100 after them are not.
+    assert [_quick(seeded, source), _quick(seeded, small)] == expected
+    assert seen == ["delete", "wal"]
+    assert _journal_mode(seeded) == "wal"  # back in WAL mode for everyone else
+    assert not seeded.with_name(seeded.name + "-journal").exists()
+    assert _dump(seeded) == _dump(by_store)
+
+
+def test_a_bulk_load_keeps_to_the_wal_while_another_program_has_the_file_open(
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _write(tmp_path / "in.csv", _rows(6000))
+    seeded = _seeded(db_path)
+    by_store = _copy(seeded, "store.db")
+    expected = _store(by_store, source)
+    seen = _modes_while_writing(monkeypatch)
+    reader = sqlite3.connect(seeded, isolation_level=None)  # the TUI, say, between refreshes
+    try:
+        assert reader.execute("SELECT count(*) FROM contact").fetchone() == (2,)
+        assert _quick(seeded, source) == expected
+        assert reader.execute("SELECT count(*) FROM contact").fetchone()[0] > 5000
+    finally:
+        reader.close()
+    assert seen == ["wal"]
+    assert _journal_mode(seeded) == "wal"
+    assert _dump(seeded) == _dump(by_store)
+
+
+def test_a_failed_bulk_load_leaves_the_file_as_it_was_and_in_wal_mode(
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _write(tmp_path / "in.csv", _rows(6000))
+    before = _dump(_seeded(db_path))
+    real = loading._index_documents
+
+    def failing(conn: sqlite3.Connection, kind: str, ids: range) -> None:
+        real(conn, kind, ids)
+        if kind == "contact":  # everything written, not committed
+            raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(loading, "_index_documents", failing)
+    with pytest.raises(DatabaseError, match=r"^database .*crm\.db: disk I/O error$"):
+        _quick(db_path, source)
+    assert _journal_mode(db_path) == "wal"
+    assert _dump(db_path) == before
+
+
+_KILLED_MID_LOAD = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA main.journal_mode = DELETE")
+conn.execute("PRAGMA cache_size = 20")  # pages spill into the file before the commit
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("DELETE FROM contact")
+conn.executemany(
+    "INSERT INTO contact (name, consent, do_not_contact, version, created_at, updated_at) "
+    "VALUES (?, 0, 0, 1, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')",
+    ((f"Half Written {i}",) for i in range(20000)),
+)
+os._exit(9)  # killed: no commit, no rollback, the journal left behind
+"""
+
+
+def test_a_bulk_load_killed_midway_is_rolled_back_by_the_next_command(
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    before = _dump(_seeded(db_path))
+    subprocess.run([sys.executable, "-c", _KILLED_MID_LOAD, str(db_path)], check=False)
+    assert db_path.with_name(db_path.name + "-journal").stat().st_size > 0  # a hot journal
+    source = _write(tmp_path / "in.csv", _rows(300))
+    _no_store_write(monkeypatch)
+    with pytest.raises(AssertionError, match="the store wrote"):
+        _quick(db_path, source)  # the quick path reads WAL-mode files only: the store's turn
+    monkeypatch.undo()
+    assert _dump(db_path) == before  # the journal rolled the half-written load back
+    assert _journal_mode(db_path) == "wal"  # and the store put the file back in WAL mode
+    assert _quick(db_path, source).imported > 0

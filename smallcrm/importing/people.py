@@ -267,6 +267,7 @@ class Contacts(Kind):
             report = (lambda done, total: progress("writing", done, total)) if progress else None
             with contextlib.suppress(loading.Stale):
                 reads = self.reads
+                reads.dispose()  # no connection of ours may keep the file in WAL mode
                 imported = loading.write_contacts(reads.path, load, report, name=reads.name)
                 return {"imported": imported, "updated": 0, "skipped": 0}
         return super().write(scratch, progress)
