@@ -186,13 +186,36 @@ def test_scratch_stages_batches_whose_columns_are_empty_in_every_row() -> None:
         scratch.stage([(3, "k", None, "skip", 9, None, None, 0, None)])  # `b` empty, a = 0
         scratch.stage([(4, None, None, "insert", None, None, 1, 5, "y"), (5, *[None] * 8)])
         scratch.stage([])
-        rows = scratch.conn.execute("SELECT * FROM staged ORDER BY line").fetchall()
-        assert rows == [
+        assert [scratch.row(line) for line in (2, 3, 4, 5)] == [
             (2, None, None, "insert", None, None, 0, None, "x"),
             (3, "k", None, "skip", 9, None, None, 0, None),
             (4, None, None, "insert", None, None, 1, 5, "y"),
             (5, *[None] * 8),
         ]
+        hashes = scratch.conn.execute("SELECT hash1, hash2 FROM staged ORDER BY line")
+        assert hashes.fetchall() == [(None, None), (hash("k"), None), (None, None), (None, None)]
+    finally:
+        scratch.close()
+
+
+def test_scratch_finds_repeats_by_key_when_hashes_collide(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows are grouped by their keys' hashes first: rows whose different keys share a hash
+    are not repeats of each other."""
+    from smallcrm.store import scratch as scratch_module
+
+    monkeypatch.setattr(
+        scratch_module, "_hashes", lambda keys: [None if k is None else 7 for k in keys]
+    )
+    scratch = Scratch(["a"])
+    try:
+        keys = ["a@x", "b@x", "a@x", None, "c@x", "b@x", "a@x"]
+        scratch.stage(
+            [(line, key, None, "insert", None, None, line, "v") for line, key in enumerate(keys, 2)]
+        )
+        scratch.finish_staging(["key1"])
+        assert scratch.repeated("key1") == [(4, 2), (7, 3), (8, 2)]
     finally:
         scratch.close()
 

@@ -220,7 +220,7 @@ def _run(
         writes_through_store = handler.needs_store_to_write(reader) and not dry_run
         prepare = handler.ready_to_write if writes_through_store else None
         rows = parallel.stage(handler, reader, source, scratch, report, prepare)
-        scratch.finish_staging()
+        scratch.finish_staging(handler.repeat_keys)
         counts = scratch.counts()
         if rows == 0 and not counts["bad"]:
             raise Invalid(f"{source.name} has a header but no rows to import")
