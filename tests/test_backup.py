@@ -224,6 +224,34 @@ def test_restore_upgrades_an_older_schema(sdb: Db, tmp_path: Path) -> None:
     assert [c.name for c in contacts.list_contacts(sdb)] == ["From 0002"]
 
 
+@pytest.mark.parametrize("page_size", [4096, 65536])
+def test_restore_takes_a_backup_whose_pages_are_another_size(
+    sdb: Db, db_path: Path, tmp_path: Path, page_size: int
+) -> None:
+    contacts.add(sdb, "In The Backup", email="kept@example.com")
+    saved = tmp_path / "saved.db"
+    backup.backup(sdb, saved)
+    with sqlite3.connect(saved, isolation_level=None) as conn:  # as an earlier smallcrm made
+        conn.execute(f"PRAGMA page_size = {page_size}")
+        conn.execute("VACUUM")
+        assert conn.execute("PRAGMA page_size").fetchone() == (page_size,)
+    contacts.add(sdb, "After Backup")
+    live_size = _page_size(db_path)
+
+    backup.restore(sdb, saved)
+    assert [c.name for c in contacts.list_contacts(sdb)] == ["In The Backup"]
+    assert _page_size(db_path) == live_size and integrity(db_path) == "ok"
+    contacts.add(sdb, "Life Goes On")
+
+
+def _page_size(path: Path) -> int:
+    conn = sqlite3.connect(str(path))
+    try:
+        return conn.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def test_restore_erases_people_forgotten_since_the_backup(sdb: Db, tmp_path: Path) -> None:
     contacts.add(sdb, "Zenobia Quarrington", email="zq@private.example")
     contacts.add(sdb, "Bystander")

