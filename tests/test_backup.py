@@ -11,6 +11,7 @@ import sys
 import textwrap
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,12 +36,16 @@ def sdb(db_path: Path) -> Db:
     database.dispose()
 
 
-def integrity(path: Path) -> str:
+def pragma(path: Path, name: str) -> Any:
     conn = sqlite3.connect(str(path))
     try:
-        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+        return conn.execute(f"PRAGMA {name}").fetchone()[0]
     finally:
         conn.close()
+
+
+def integrity(path: Path) -> str:
+    return pragma(path, "integrity_check")
 
 
 def count(path: Path, table: str = "contact") -> int:
@@ -236,20 +241,12 @@ def test_restore_takes_a_backup_whose_pages_are_another_size(
         conn.execute("VACUUM")
         assert conn.execute("PRAGMA page_size").fetchone() == (page_size,)
     contacts.add(sdb, "After Backup")
-    live_size = _page_size(db_path)
+    live_size = pragma(db_path, "page_size")
 
     backup.restore(sdb, saved)
     assert [c.name for c in contacts.list_contacts(sdb)] == ["In The Backup"]
-    assert _page_size(db_path) == live_size and integrity(db_path) == "ok"
+    assert pragma(db_path, "page_size") == live_size and integrity(db_path) == "ok"
     contacts.add(sdb, "Life Goes On")
-
-
-def _page_size(path: Path) -> int:
-    conn = sqlite3.connect(str(path))
-    try:
-        return conn.execute("PRAGMA page_size").fetchone()[0]
-    finally:
-        conn.close()
 
 
 def test_restore_erases_people_forgotten_since_the_backup(sdb: Db, tmp_path: Path) -> None:

@@ -322,9 +322,9 @@ def outside_wal(conn: sqlite3.Connection) -> Iterator[bool]:
     try:
         yield True
     finally:
-        conn.execute("PRAGMA main.synchronous = NORMAL")
         with contextlib.suppress(sqlite3.OperationalError):  # busy: open_db switches it back
             conn.execute("PRAGMA main.journal_mode = WAL")
+            conn.execute("PRAGMA main.synchronous = NORMAL")
 
 
 def _described(name: str, error: sqlite3.Error) -> DatabaseError:
