@@ -126,6 +126,12 @@ def test_a_large_load_leaves_its_segments_to_later_writes_to_merge(
         importing.import_file(db, "contacts", source)
         loaded = segments()
         assert 16 <= loaded < loading.CRISIS_MERGE  # nothing merged while loading
+        with sqlite3.connect(db_path) as conn:  # leaves as large as the 16 KB pages hold
+            page = conn.execute("PRAGMA page_size").fetchone()[0]
+            leaf = conn.execute(  # the segments' pages (rowids up to 10 hold settings)
+                "SELECT avg(length(block)) FROM search_index_data WHERE id > 10"
+            ).fetchone()[0]
+        assert page == 16384 and 4050 < leaf <= page  # FTS5's default leaf: 4050 bytes
         contacts.edit(db, "1", title="Head of Sales")  # the next edit merges little, if any
         assert segments() >= loaded - 4
         assert [hit.title for hit in search.search(db, "zo mü 1234", limit=None)] == [
