@@ -23,14 +23,6 @@ IMPORT_ROWS = 2000
 SINGLE_WRITES = 40
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Stands in for tests/conftest.py's, whose wal_checkpoint runs inside BEGIN IMMEDIATE.
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    open_db(str(path)).dispose()
-    return path
-
-
 ADDER = textwrap.dedent(
     """
     import sys

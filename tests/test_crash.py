@@ -22,14 +22,6 @@ ROWS = 100_000
 TRIALS = 5
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Stands in for tests/conftest.py's, whose wal_checkpoint runs inside BEGIN IMMEDIATE.
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    open_db(str(path)).dispose()
-    return path
-
-
 def importer(target: Path, source: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SMALLCRM_DB": str(target)}
     return subprocess.Popen(

@@ -19,15 +19,7 @@ from smallcrm import (
     timeline,
 )
 from smallcrm.errors import Conflict, Invalid, NotFound
-from smallcrm.store import Db, open_db
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Stands in for tests/conftest.py's, whose wal_checkpoint runs inside BEGIN IMMEDIATE.
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    open_db(str(path)).dispose()
-    return path
+from smallcrm.store import Db
 
 
 def as_user(monkeypatch: pytest.MonkeyPatch, login: str) -> None:

@@ -36,14 +36,6 @@ NASTY = st.lists(
 ).map("".join)
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Stands in for tests/conftest.py's, whose wal_checkpoint runs inside BEGIN IMMEDIATE.
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    open_db(str(path)).dispose()
-    return path
-
-
 @pytest.fixture
 def sdb(db_path: Path) -> Db:
     database = open_db(str(db_path))

@@ -35,14 +35,6 @@ PHONE = "+44 20 7946 0123"
 SECRETS = ("zenobia", "quarrington", "private.example", "7946 0123", "+442079460123")
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # Stands in for tests/conftest.py's, whose wal_checkpoint runs inside BEGIN IMMEDIATE.
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    open_db(str(path)).dispose()
-    return path
-
-
 def a_person_with_a_past(db: Db) -> int:
     """Zenobia, with every kind of record about her, edited a few times."""
     person = contacts.add(
