@@ -26,10 +26,10 @@ from smallcrm.importing.kinds import (
     short_text,
 )
 from smallcrm.importing.reading import Row
+from smallcrm.textsafe import truncate, visible
 
 if TYPE_CHECKING:
     from smallcrm.importing import Progress
-from smallcrm.textsafe import truncate, visible
 
 _NAME_LABELS = ("First Name", "Middle Name", "Last Name")
 

@@ -24,8 +24,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from smallcrm.errors import DatabaseError
+from smallcrm.store.waits import BUSY_TIMEOUT_S, WRITE_RETRY_S
 
-BUSY_TIMEOUT_S = 15
 CONNECT_TIMEOUT_S = 10
 BEGIN_OPTION = "smallcrm_begin"
 # pg_advisory_xact_lock key of the writers' lock: "smallcrm" as a 64-bit integer. Advisory locks
@@ -155,11 +155,6 @@ def _sqlite_engine(path: Path) -> Engine:
         _begin_with_retry(connection, mode)
 
     return engine
-
-
-# A write waits up to BUSY_TIMEOUT_S inside SQLite (busy_timeout) for the write lock; a BEGIN
-# that still finds the database locked is tried again until WRITE_RETRY_S have passed in all.
-WRITE_RETRY_S = 30
 
 
 def _begin_with_retry(connection, mode: str) -> None:  # type: ignore[no-untyped-def]

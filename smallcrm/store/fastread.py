@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from smallcrm.store.migrations import HEAD
+from smallcrm.store.waits import BUSY_TIMEOUT_S
 
-BUSY_TIMEOUT_S = 15  # as smallcrm.store.engine
 _BATCH = 2000
 
 #: The export columns of contacts, in order: a contact record's fields, then `extra`.
@@ -104,21 +104,12 @@ def connect(path: Path) -> sqlite3.Connection | None:
 
 
 def owner_id(conn: sqlite3.Connection, who: str) -> int | None:
-    """smallcrm.users.find's answer for `who` (already `me` resolved to a login): an id, a
-    login, an email."""
-    who = who.strip()
-    if who.isascii() and who.isdigit() and len(who) < 19:
-        row = conn.execute("SELECT id FROM user_account WHERE id = ?", (int(who),)).fetchone()
-        if row:
-            return int(row[0])
-    row = conn.execute(
-        "SELECT id FROM user_account WHERE login = ? LIMIT 1", (who.lower(),)
-    ).fetchone()
-    if row is None and "@" in who:
-        row = conn.execute(
-            "SELECT id FROM user_account WHERE lower(email) = ? LIMIT 1", (who.lower(),)
-        ).fetchone()
-    return int(row[0]) if row else None
+    """The id of the user `who` names (an id, a login, an email; `me` already resolved to a
+    login), as smallcrm.store.lookups.user finds them for an import."""
+    from smallcrm.store import lookups  # it imports this module
+
+    found = lookups.user(lookups.Reads.of_file(conn), who)
+    return found[0] if found else None
 
 
 class ContactReader:

@@ -23,6 +23,7 @@ from typing import Any
 
 from smallcrm.errors import DatabaseError
 from smallcrm.store.migrations import HEAD
+from smallcrm.store.waits import BUSY_TIMEOUT_S, WRITE_RETRY_S
 
 #: (sql, params=()) -> a cursor (fetchall, fetchone)
 Execute = Callable[..., Any]
@@ -240,10 +241,6 @@ class ContactsLoad:
     login: str  # the importing user, as smallcrm.settings.current_login gives it
 
 
-BUSY_TIMEOUT_S = 15  # as smallcrm.store.engine
-WRITE_RETRY_S = 30  # as smallcrm.store.engine
-
-
 def write_contacts(
     path: Path,
     load: ContactsLoad,
@@ -401,7 +398,7 @@ def _me(conn: sqlite3.Connection, login: str) -> int:
     """The importing user's id, the user created on first use (as smallcrm.users.me)."""
     from smallcrm.store import lookups
 
-    found = lookups.user(lookups.Reads(conn, sqlite=True, driver=False), login)
+    found = lookups.user(lookups.Reads.of_file(conn), login)
     if found is not None:
         return found[0]
     cursor = conn.execute(

@@ -29,6 +29,11 @@ class Reads:
         self.driver = driver  # a SQLAlchemy connection, run with exec_driver_sql
 
     @classmethod
+    def of_file(cls, conn: sqlite3.Connection) -> Reads:
+        """Reads on a plain sqlite3 connection to a smallcrm file."""
+        return cls(conn, sqlite=True, driver=False)
+
+    @classmethod
     def of(cls, session: Any) -> Reads:
         """`session` itself if it is Reads, else reads through a store session's connection."""
         if isinstance(session, Reads):
@@ -156,7 +161,7 @@ class FileReads:
         try:
             self.conn.execute("BEGIN")
             try:
-                yield Reads(self.conn, sqlite=True, driver=False)
+                yield Reads.of_file(self.conn)
             finally:
                 self.conn.execute("COMMIT")
         except sqlite3.Error as error:
